@@ -1,0 +1,1 @@
+"""Capacity planning: the paper's ping-pong and bulk bandwidth formulas and WAN link sizing."""

@@ -1,0 +1,1 @@
+"""SNMP and application collectors exporting to Prometheus (issue: collectors)."""

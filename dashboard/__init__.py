@@ -1,0 +1,1 @@
+"""The Streamlit KPI dashboard for ops (issue: dashboard)."""

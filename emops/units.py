@@ -1,0 +1,104 @@
+"""Units as network engineers write them: `2M`, `155M`, `1G`, `512KB`, `30s`, `20ms`.
+
+Conventions (stated once, used everywhere):
+- rates are bits per second with SI prefixes: k = 10^3, M = 10^6, G = 10^9
+  (telecom usage: a "2M" line is 2,000,000 bit/s; "GE" means 1G);
+- sizes are bytes; KB/MB/GB are SI (10^3, 10^6, 10^9), KiB/MiB/GiB are binary
+  (2^10, 2^20, 2^30); a trailing lower-case "b" (kb, Mb) means bits;
+- times are seconds; us, ms, s, min, h are accepted.
+A bare number takes the base unit (bit/s, byte, second).
+"""
+
+from __future__ import annotations
+
+import re
+
+from emops.errors import EmopsError
+
+_NUMBER = r"([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+)"
+_RATE_UNITS = {
+    "": 1, "bps": 1, "k": 1e3, "kbps": 1e3, "m": 1e6, "mbps": 1e6,
+    "g": 1e9, "gbps": 1e9, "ge": 1e9, "t": 1e12,
+}
+_SIZE_UNITS = {
+    "": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+_BIT_SIZE_UNITS = {"kb": 1e3 / 8, "mb": 1e6 / 8, "gb": 1e9 / 8}
+_TIME_UNITS = {"": 1, "us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "min": 60, "h": 3600}
+
+
+def _split(text: object, field: str, example: str) -> tuple[float, str]:
+    if isinstance(text, bool):
+        raise EmopsError.of(field, f"{text!r} is not a number", f"write it like {example}")
+    if isinstance(text, int | float):
+        return float(text), ""
+    raw = str(text).strip()
+    if raw.upper() == "GE":
+        return 1.0, "ge"
+    m = re.fullmatch(_NUMBER + r"\s*([A-Za-z]*)", raw)
+    if not m:
+        raise EmopsError.of(field, f"{raw!r} is not a number with a unit", f"write it like {example}")
+    return float(m.group(1)), m.group(2)
+
+
+def _positive(value: float, field: str, raw: object, allow_zero: bool) -> float:
+    if value < 0 or (value == 0 and not allow_zero):
+        need = "zero or more" if allow_zero else "more than zero"
+        raise EmopsError.of(field, f"{raw!r} must be {need}", "give a positive value")
+    return value
+
+
+def parse_rate(text: object, field: str = "rate", allow_zero: bool = False) -> float:
+    """Bits per second from `2M`, `155M`, `1G`, `GE`, `64k`, `2Mbps` or a number."""
+    value, unit = _split(text, field, "2M, 155M or 1G")
+    factor = _RATE_UNITS.get(unit.lower())
+    if factor is None:
+        raise EmopsError.of(field, f"unknown rate unit {unit!r}", "use k, M or G (bit/s, SI)")
+    return _positive(value * factor, field, text, allow_zero)
+
+
+def parse_size(text: object, field: str = "size", allow_zero: bool = False) -> float:
+    """Bytes from `512KB`, `20MB`, `1.5GiB`, `700B`, `64kb` (bits) or a number."""
+    value, unit = _split(text, field, "512KB, 20MB or 1GiB")
+    if unit in ("kb", "Mb", "Gb"):
+        factor = _BIT_SIZE_UNITS[unit.lower()]
+    else:
+        factor = _SIZE_UNITS.get(unit.lower())
+    if factor is None:
+        raise EmopsError.of(
+            field, f"unknown size unit {unit!r}", "use B, KB, MB, GB (SI) or KiB, MiB, GiB"
+        )
+    return _positive(value * factor, field, text, allow_zero)
+
+
+def parse_time(text: object, field: str = "time", allow_zero: bool = False) -> float:
+    """Seconds from `30s`, `20ms`, `2min`, `1h`, `500us` or a number."""
+    value, unit = _split(text, field, "30s or 20ms")
+    factor = _TIME_UNITS.get(unit.lower())
+    if factor is None:
+        raise EmopsError.of(field, f"unknown time unit {unit!r}", "use us, ms, s, min or h")
+    return _positive(value * factor, field, text, allow_zero)
+
+
+def _scaled(value: float, steps: list[tuple[float, str]]) -> str:
+    for factor, suffix in steps:
+        if abs(value) >= factor:
+            number = value / factor
+            return f"{number:.4g}{suffix}" if number != int(number) else f"{int(number)}{suffix}"
+    return f"{value:.4g}{steps[-1][1]}"
+
+
+def format_rate(bps: float) -> str:
+    """`155M`, `1G`, `2.5M`: the inverse of parse_rate (to 4 significant digits)."""
+    return _scaled(bps, [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1, "")])
+
+
+def format_size(nbytes: float) -> str:
+    """`20MB`, `512KB`: SI, the inverse of parse_size (to 4 significant digits)."""
+    return _scaled(nbytes, [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "KB"), (1, "B")])
+
+
+def format_time(seconds: float) -> str:
+    """`30s`, `20ms`, `500us`: the inverse of parse_time (to 4 significant digits)."""
+    return _scaled(seconds, [(1, "s"), (1e-3, "ms"), (1e-6, "us")])

@@ -1,0 +1,1 @@
+"""The digital twin: the lab inventory built from network namespaces on one machine."""

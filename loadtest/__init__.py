@@ -1,0 +1,1 @@
+"""Locust users and load-and-fault campaigns (issue: campaigns)."""
