@@ -11,20 +11,37 @@ A bare number takes the base unit (bit/s, byte, second).
 
 from __future__ import annotations
 
+import math
 import re
 
 from emops.errors import EmopsError
 
-_NUMBER = r"([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+)"
+_NUMBER = r"([-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+)"
 _RATE_UNITS = {
-    "": 1, "bps": 1, "k": 1e3, "kbps": 1e3, "m": 1e6, "mbps": 1e6,
-    "g": 1e9, "gbps": 1e9, "ge": 1e9, "t": 1e12,
+    "": 1,
+    "bps": 1,
+    "k": 1e3,
+    "kbps": 1e3,
+    "m": 1e6,
+    "mbps": 1e6,
+    "g": 1e9,
+    "gbps": 1e9,
+    "ge": 1e9,
+    "t": 1e12,
 }
 _SIZE_UNITS = {
-    "": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+    "": 1,
+    "b": 1,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
 }
-_BIT_SIZE_UNITS = {"kb": 1e3 / 8, "mb": 1e6 / 8, "gb": 1e9 / 8}
+_BIT_SIZE_UNITS = {"kb": 1e3 / 8, "mb": 1e6 / 8, "gb": 1e9 / 8, "tb": 1e12 / 8}
 _TIME_UNITS = {"": 1, "us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "min": 60, "h": 3600}
 
 
@@ -32,17 +49,26 @@ def _split(text: object, field: str, example: str) -> tuple[float, str]:
     if isinstance(text, bool):
         raise EmopsError.of(field, f"{text!r} is not a number", f"write it like {example}")
     if isinstance(text, int | float):
-        return float(text), ""
+        try:
+            return float(text), ""
+        except OverflowError:
+            raise EmopsError.of(
+                field, f"{text!r} is too large", f"write it like {example}"
+            ) from None
     raw = str(text).strip()
     if raw.upper() == "GE":
         return 1.0, "ge"
     m = re.fullmatch(_NUMBER + r"\s*([A-Za-z]*)", raw)
     if not m:
-        raise EmopsError.of(field, f"{raw!r} is not a number with a unit", f"write it like {example}")
+        raise EmopsError.of(
+            field, f"{raw!r} is not a number with a unit", f"write it like {example}"
+        )
     return float(m.group(1)), m.group(2)
 
 
 def _positive(value: float, field: str, raw: object, allow_zero: bool) -> float:
+    if not math.isfinite(value):
+        raise EmopsError.of(field, f"{raw!r} is not a finite number", "give a positive value")
     if value < 0 or (value == 0 and not allow_zero):
         need = "zero or more" if allow_zero else "more than zero"
         raise EmopsError.of(field, f"{raw!r} must be {need}", "give a positive value")
@@ -61,7 +87,7 @@ def parse_rate(text: object, field: str = "rate", allow_zero: bool = False) -> f
 def parse_size(text: object, field: str = "size", allow_zero: bool = False) -> float:
     """Bytes from `512KB`, `20MB`, `1.5GiB`, `700B`, `64kb` (bits) or a number."""
     value, unit = _split(text, field, "512KB, 20MB or 1GiB")
-    if unit in ("kb", "Mb", "Gb"):
+    if unit.endswith("b") and unit.lower() in _BIT_SIZE_UNITS:  # kb, Kb, Mb, Gb, Tb: bits
         factor = _BIT_SIZE_UNITS[unit.lower()]
     else:
         factor = _SIZE_UNITS.get(unit.lower())
@@ -86,7 +112,8 @@ def _scaled(value: float, steps: list[tuple[float, str]]) -> str:
         if abs(value) >= factor:
             number = value / factor
             return f"{number:.4g}{suffix}" if number != int(number) else f"{int(number)}{suffix}"
-    return f"{value:.4g}{steps[-1][1]}"
+    factor, suffix = steps[-1]
+    return f"{value / factor:.4g}{suffix}"
 
 
 def format_rate(bps: float) -> str:

@@ -1,0 +1,54 @@
+"""`emops`: one command line for every part of the suite.
+
+Each part registers its own subcommand (`emops capacity ...`, `emops inventory
+...`; later `emops lab ...`, `emops campaign ...`). Bad input ends with one line
+per problem on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from emops import __version__
+from emops.errors import EmopsError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its usage errors look like every other emops error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from capacity.cli import register as register_capacity
+    from emops.inventory_cli import register as register_inventory
+
+    parser = _Parser(prog="emops", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"emops {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    register_inventory(commands)
+    register_capacity(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except EmopsError as exc:
+        for problem in exc.problems:
+            print(f"emops: error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("emops: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
