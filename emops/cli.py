@@ -25,6 +25,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from capacity.cli import register as register_capacity
     from emops.inventory_cli import register as register_inventory
+    from lab.cli import register as register_lab
 
     parser = _Parser(prog="emops", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"emops {__version__}")
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     register_inventory(commands)
     register_capacity(commands)
+    register_lab(commands)
     return parser
 
 

@@ -8,7 +8,15 @@ pass rather than ten runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from ipaddress import IPv4Address, IPv4Network, ip_address, ip_interface, ip_network
+from dataclasses import dataclass
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    ip_address,
+    ip_interface,
+    ip_network,
+)
 from typing import Any, TypeVar
 
 from emops.errors import EmopsError, Problem
@@ -127,9 +135,19 @@ def _fraction(value: object) -> float:
 # --- settings -----------------------------------------------------------------
 
 
-def _settings(
-    b: Builder,
-) -> tuple[str, list[IPv4Network], tuple[float, ...], tuple[Circuit, ...], Planning]:
+@dataclass(frozen=True)
+class Settings:
+    """The `emops:` mapping of group_vars/all, converted."""
+
+    network: str
+    spaces: list[IPv4Network]
+    rates: tuple[float, ...]
+    circuits: tuple[Circuit, ...]
+    planning: Planning
+    management: IPv4Interface | None
+
+
+def _settings(b: Builder) -> Settings:
     emops = b.mapping(b.all_vars.get("emops"), "emops", b.all_vars)
     if not emops:
         b.problem(
@@ -210,7 +228,14 @@ def _settings(
             default=defaults.max_utilisation,
         ),
     )
-    return network, spaces, rates, tuple(circuits), planning
+    management = None
+    if emops.get("management") is not None:
+        management = b.convert(
+            emops["management"], "emops.management", ip_interface, "write it like 198.19.255.1/24"
+        )
+    elif network == "lab":
+        b.problem(emops, "emops.management", "is missing", "add management: 198.19.255.1/24")
+    return Settings(network, spaces, rates, tuple(circuits), planning, management)
 
 
 # --- traffic ------------------------------------------------------------------
@@ -608,24 +633,27 @@ def build_topology(raw: RawInventory) -> Topology:
     from emops.topology.checks import check_topology
 
     b = Builder(raw)
-    network, spaces, rates, circuits, planning = _settings(b)  # emops: settings
+    settings = _settings(b)  # emops: network-wide settings
     catalogue = _catalogue(b)  # transaction shapes and bulk jobs
     sites = _sites(b, catalogue)  # site groups, their counties and traffic
     devices = _devices(b, sites)  # hosts with role, site, platform, address
-    links = _links(b, devices, rates)  # point-to-point links and bundles
+    links = _links(b, devices, settings.rates)  # point-to-point links and bundles
     segments = _segments(b, devices, sites)  # LAN segments / VLANs
     topology = Topology(
-        network=network,
+        network=settings.network,
         source=str(raw.path),
         sites=sites,
         devices=devices,
         links=links,
         segments=segments,
-        circuits=circuits,
-        link_rates=rates,
-        planning=planning,
+        circuits=settings.circuits,
+        link_rates=settings.rates,
+        planning=settings.planning,
+        management=settings.management,
     )
-    b.problems += check_topology(topology, spaces, b.locations)  # cross-checks on the whole model
+    b.problems += check_topology(
+        topology, settings.spaces, b.locations
+    )  # cross-checks on the whole model
     if b.problems:
         raise EmopsError(b.problems)
     return topology

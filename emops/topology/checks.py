@@ -15,6 +15,8 @@ from emops.topology.model import LAB_PREFIX, Topology
 
 def _addresses(topo: Topology) -> Iterator[tuple[IPv4Address, str, str]]:
     """Every configured address with the field that sets it and its device."""
+    if topo.management is not None:
+        yield topo.management.ip, "emops.management", ""
     for d in topo.devices.values():
         yield d.mgmt_address, "ansible_host", d.name
     for link in topo.links:
@@ -206,6 +208,24 @@ def check_segments(topo: Topology, where: dict[str, str]) -> list[Problem]:
     return problems
 
 
+def check_management(topo: Topology, where: dict[str, str]) -> list[Problem]:
+    """Every device's management address sits in the management network."""
+    if topo.management is None:
+        return []
+    network = topo.management.network
+    return [
+        Problem(
+            "ansible_host",
+            f"{d.mgmt_address} is outside the management network {network}",
+            "use an address of emops.management's prefix",
+            where.get("ansible_host", ""),
+            d.name,
+        )
+        for d in topo.devices.values()
+        if d.mgmt_address not in network
+    ]
+
+
 def check_topology(
     topo: Topology, spaces: list[IPv4Network], where: dict[str, str]
 ) -> list[Problem]:
@@ -216,4 +236,5 @@ def check_topology(
         *check_interfaces(topo, where),
         *check_point_to_point(topo, where),
         *check_segments(topo, where),
+        *check_management(topo, where),
     ]

@@ -201,6 +201,7 @@ class Topology:
     circuits: tuple[Circuit, ...]
     link_rates: tuple[float, ...]
     planning: Planning
+    management: IPv4Interface | None = None  # the controller's side of the management network
 
     @property
     def is_lab(self) -> bool:
@@ -250,4 +251,5 @@ class Topology:
             circuits=self.circuits,
             link_rates=self.link_rates,
             planning=self.planning,
+            management=self.management,
         )
