@@ -24,7 +24,7 @@ from emops.files import write_atomic
 from emops.topology import load_topology
 from emops.topology.model import LAB_PREFIX, Topology
 from lab import kernel
-from lab.paths import device_dir, lab_dir, state_file
+from lab.paths import device_dir, lab_dir, limit_file, state_file
 from lab.plan import FABRIC_NS, MGMT_BRIDGE, LabPlan, Veth, plan_lab
 
 NFT_TABLE = "emops_lab"
@@ -209,6 +209,8 @@ def write_state(topo: Topology, plan: LabPlan) -> None:
         "up_since": time.time(),
     }
     write_atomic(state_file(), json.dumps(state, indent=2) + "\n")
+    # Ansible's `--limit @FILE`: the hosts of the inventory that this twin has.
+    write_atomic(limit_file(), "".join(f"{name}\n" for name in topo.devices))
 
 
 def lab_up(

@@ -5,6 +5,7 @@ Everything `emops lab up` makes on disk lives under one directory, so that
 
     $EMOPS_LAB_DIR (default /var/lib/emops-lab)
       state.json            what is up: inventory, sites, namespaces, links
+      limit                 the hosts this twin has, for `ansible-playbook --limit @limit`
       ground-truth.jsonl    every fault and repair, with timestamps
       keys/                 the lab's SSH client key pair (id_ed25519[.pub])
       devices/<name>/       per-device root: run/, overlay dirs, ssh host keys,
@@ -35,3 +36,7 @@ def state_file() -> Path:
 
 def ground_truth_file() -> Path:
     return lab_dir() / "ground-truth.jsonl"
+
+
+def limit_file() -> Path:
+    return lab_dir() / "limit"
