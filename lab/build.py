@@ -384,4 +384,4 @@ def _oper(info: dict | None) -> str:
 def _tbf_rate(qdisc: dict) -> int | None:
     if qdisc.get("kind") != "tbf":
         return None
-    return int(qdisc.get("options", {}).get("rate", 0)) or None
+    return int(qdisc.get("options", {}).get("rate", 0)) * 8 or None  # tc -j says bytes/s
