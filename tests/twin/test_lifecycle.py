@@ -30,12 +30,14 @@ def kernel_snapshot() -> tuple[set[str], set[str]]:
     return kernel.netns_list(), set(kernel.links())
 
 
-def anchors() -> list[int]:
+def anchors(devices: set[str]) -> list[int]:
+    """Anchor processes of these devices still alive."""
+    wanted = {f"emops-device:{d}".encode() for d in devices}
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "cmdline").read_bytes().startswith(b"emops-device:"):
+                if (entry / "cmdline").read_bytes().split(b"\0")[0] in wanted:
                     found.append(int(entry.name))
             except OSError:
                 continue
@@ -99,21 +101,22 @@ def test_without_root_it_says_so(twin, monkeypatch, capsys):
 def test_down_removes_everything_even_half_built(twin):
     sites = len(twin["sites"]) - 1
     namespaces = set(twin["namespaces"])
-    lab_down(LAB, echo=lambda _: None)
-    left = kernel.netns_list() & (namespaces | {FABRIC_NS})
-    host_links = kernel.links()
-    assert left == set()
-    assert MGMT_BRIDGE not in host_links
-    assert not [n for n in host_links if n.startswith("mg") and n[2:].isdigit()]
-    assert f"inet {NFT_TABLE}" not in kernel.run(["nft", "list", "tables"])
-    assert not lab_dir().exists()
-    assert anchors() == []
+    try:
+        lab_down(LAB, echo=lambda _: None)
+        left = kernel.netns_list() & namespaces
+        host_links = kernel.links()
+        assert left == set()
+        assert MGMT_BRIDGE not in host_links
+        assert not [n for n in host_links if n.startswith("mg") and n[2:].isdigit()]
+        assert f"inet {NFT_TABLE}" not in kernel.run(["nft", "list", "tables"])
+        assert not lab_dir().exists()
+        assert anchors(namespaces) == []
 
-    # a half-built twin (crash after the namespaces, before links): down still cleans it
-    kernel.ip_batch(f"netns add {ns}" for ns in ("hq-core1", "hq-fw", FABRIC_NS))
-    lab_down(LAB, echo=lambda _: None)
-    assert kernel.netns_list() & (namespaces | {FABRIC_NS}) == set()
-
-    lab_up(LAB, sites, echo=lambda _: None)  # leave the session's twin as it found it
+        # a half-built twin (crash after the namespaces, before links): down cleans it too
+        kernel.ip_batch(f"netns add {ns}" for ns in ("hq-core1", "hq-fw", FABRIC_NS))
+        lab_down(LAB, echo=lambda _: None)
+        assert kernel.netns_list() & namespaces == set()
+    finally:
+        lab_up(LAB, sites, echo=lambda _: None)  # leave the session's twin as it found it
     assert read_state() is not None
     assert os.path.exists(lab_dir() / "limit")
