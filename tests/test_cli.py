@@ -221,3 +221,32 @@ def test_real_inventories_validate():
         result = run("inventory", "check", "-i", inventory)
         assert result.returncode == 0, result.stderr
     assert Path(ROOT / "inventory" / "vault-password.lab").read_text().strip() == "emops-lab-vault"
+
+
+@pytest.mark.parametrize("inventory", ["inventory/province", "inventory/lab"])
+def test_ansible_reads_the_same_inventory(inventory):
+    """Ansible's own CLI sees the hosts and groups the model sees."""
+    ansible_inventory = Path(sys.executable).parent / "ansible-inventory"
+    listing = subprocess.run(
+        [str(ansible_inventory), "-i", inventory, "--list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    data = json.loads(listing.stdout)
+    graph = subprocess.run(
+        [str(ansible_inventory), "-i", inventory, "--graph"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    assert "@core_switches:" in graph.stdout and "hq-core1" in graph.stdout
+    from emops.topology import load_topology
+
+    topo = load_topology(ROOT / inventory)
+    assert set(data["_meta"]["hostvars"]) == set(topo.devices)
+    assert set(data["municipal"]["children"]) == {s.name for s in topo.municipal_sites()}
