@@ -92,6 +92,18 @@ class Builder:
             return None
         return mapping[key]
 
+    def reference(self, item: dict, key: str, field: str, known: dict, section: str) -> Any:
+        """`item[key]`, which must name an entry of `known` (defined under `section:`)."""
+        name = self.require(item, key, f"{field}.{key}", item)
+        if name is not None and name not in known:
+            self.problem(
+                name,
+                f"{field}.{key}",
+                f"unknown {key} {name!r}",
+                f"define it under {section}: ({', '.join(sorted(known)) or 'none'} known)",
+            )
+        return name
+
     def mapping(self, value: object, field: str, context: object) -> dict:
         if value is None:
             return {}
@@ -278,14 +290,7 @@ def _traffic(b: Builder, spec: object, field: str, catalogue: tuple[dict, dict])
     for i, item in enumerate(b.sequence(spec.get("pingpong"), f"{field}.pingpong", spec)):
         f = f"{field}.pingpong[{i}]"
         item = b.mapping(item, f, spec)
-        name = b.require(item, "transaction", f + ".transaction", item)
-        if name is not None and name not in transactions:
-            b.problem(
-                name,
-                f + ".transaction",
-                f"unknown transaction {name!r}",
-                f"define it in transactions: ({', '.join(sorted(transactions)) or 'none'} known)",
-            )
+        name = b.reference(item, "transaction", f, transactions, "transactions")
         users = b.convert(b.require(item, "users", f + ".users", item), f + ".users", _count)
         think = b.convert(
             b.require(item, "think_time", f + ".think_time", item), f + ".think_time", parse_time
@@ -296,14 +301,7 @@ def _traffic(b: Builder, spec: object, field: str, catalogue: tuple[dict, dict])
     for i, item in enumerate(b.sequence(spec.get("bulk"), f"{field}.bulk", spec)):
         f = f"{field}.bulk[{i}]"
         item = b.mapping(item, f, spec)
-        name = b.require(item, "job", f + ".job", item)
-        if name is not None and name not in jobs:
-            b.problem(
-                name,
-                f + ".job",
-                f"unknown bulk job {name!r}",
-                f"define it under bulk_jobs: (known: {', '.join(sorted(jobs)) or 'none'})",
-            )
+        name = b.reference(item, "job", f, jobs, "bulk_jobs")
         concurrent = b.convert(item.get("concurrent", 1), f + ".concurrent", _positive_count)
         if name in jobs and concurrent:
             bulk.append(BulkLoad(jobs[name], concurrent))
