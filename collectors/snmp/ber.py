@@ -1,0 +1,304 @@
+"""A minimal BER codec for SNMPv2c GETBULK requests and their responses.
+
+Why not pysnmp for this: its generic ASN.1 machinery costs about 200 us per
+OID, so a 200-device poll would eat a core. The hot path here only ever needs
+one request shape (GetBulkRequest, RFC 3416) and one answer shape (Response),
+so both are written out by hand. OIDs stay in their encoded form (`bytes` of
+BER sub-identifiers): a column test is then `oid.startswith(column)`, which is
+exact because every sub-identifier's last byte has its top bit clear.
+
+Anything that does not parse raises `MalformedPacket`; nothing here trusts the
+lengths an agent claims.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+VERSION_2C: Final = 1
+
+# Tags (RFC 3416 / RFC 2578): universal, application and context-specific.
+INTEGER: Final = 0x02
+OCTET_STRING: Final = 0x04
+NULL: Final = 0x05
+OBJECT_IDENTIFIER: Final = 0x06
+SEQUENCE: Final = 0x30
+IP_ADDRESS: Final = 0x40
+COUNTER32: Final = 0x41
+GAUGE32: Final = 0x42
+TIMETICKS: Final = 0x43
+OPAQUE: Final = 0x44
+COUNTER64: Final = 0x46
+NO_SUCH_OBJECT: Final = 0x80
+NO_SUCH_INSTANCE: Final = 0x81
+END_OF_MIB_VIEW: Final = 0x82
+GET_RESPONSE: Final = 0xA2
+GET_BULK_REQUEST: Final = 0xA5
+TRAP_V2: Final = 0xA7
+
+_UNSIGNED: Final = frozenset({COUNTER32, GAUGE32, TIMETICKS, COUNTER64})
+_EXCEPTIONS: Final = frozenset({NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW})
+
+VarBind = tuple[bytes, object]  # (encoded OID, decoded value)
+
+
+class MalformedPacket(ValueError):
+    """The datagram is not a well-formed SNMP message."""
+
+
+class NoValue:
+    """noSuchObject / noSuchInstance / endOfMibView: the RFC's "exception" values."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NO_SUCH_OBJECT_VALUE: Final = NoValue("noSuchObject")
+NO_SUCH_INSTANCE_VALUE: Final = NoValue("noSuchInstance")
+END_OF_MIB_VIEW_VALUE: Final = NoValue("endOfMibView")
+_EXCEPTION_VALUES: Final = {
+    NO_SUCH_OBJECT: NO_SUCH_OBJECT_VALUE,
+    NO_SUCH_INSTANCE: NO_SUCH_INSTANCE_VALUE,
+    END_OF_MIB_VIEW: END_OF_MIB_VIEW_VALUE,
+}
+
+
+# --- OIDs ------------------------------------------------------------------
+
+
+def encode_oid(dotted: str | tuple[int, ...]) -> bytes:
+    """The BER content octets of an OID ("1.3.6.1.2.1.1.3" or a tuple)."""
+    if isinstance(dotted, str):
+        arcs = tuple(int(a) for a in dotted.strip(".").split("."))
+    else:
+        arcs = dotted
+    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40):
+        raise ValueError(f"not an OID: {dotted!r}")
+    out = bytearray()
+    for arc in (arcs[0] * 40 + arcs[1], *arcs[2:]):
+        out += _base128(arc)
+    return bytes(out)
+
+
+def _base128(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    chunks = [value & 0x7F]
+    value >>= 7
+    while value:
+        chunks.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(chunks))
+
+
+def decode_arcs(content: bytes) -> tuple[int, ...]:
+    """Sub-identifiers of BER OID content (no first-two-arcs folding):
+    used for the index part after a known column prefix."""
+    arcs: list[int] = []
+    value = 0
+    for byte in content:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if content and content[-1] & 0x80:
+        raise MalformedPacket("OID ends inside a sub-identifier")
+    return tuple(arcs)
+
+
+def decode_oid(content: bytes) -> tuple[int, ...]:
+    """The full OID (first two arcs unfolded) of encoded OID content."""
+    arcs = decode_arcs(content)
+    if not arcs:
+        raise MalformedPacket("empty OID")
+    first = arcs[0]
+    head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
+    return (*head, *arcs[1:])
+
+
+def oid_to_str(content: bytes) -> str:
+    """Dotted form of encoded OID content (as net-snmp -On prints it, without the dot)."""
+    return ".".join(str(a) for a in decode_oid(content))
+
+
+# --- encoding ----------------------------------------------------------------
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(size))) + size + content
+
+
+def _int(value: int) -> bytes:
+    return _tlv(INTEGER, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
+
+
+def encode_getbulk(
+    community: bytes,
+    request_id: int,
+    oids: list[bytes],
+    non_repeaters: int = 0,
+    max_repetitions: int = 25,
+) -> bytes:
+    """An SNMPv2c GetBulkRequest message for the encoded `oids`."""
+    null = b"\x05\x00"
+    varbinds = b"".join(_tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, oid) + null) for oid in oids)
+    pdu = _tlv(
+        GET_BULK_REQUEST,
+        _int(request_id) + _int(non_repeaters) + _int(max_repetitions) + _tlv(SEQUENCE, varbinds),
+    )
+    return _tlv(SEQUENCE, _int(VERSION_2C) + _tlv(OCTET_STRING, community) + pdu)
+
+
+# --- decoding ----------------------------------------------------------------
+
+
+def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the TLV at `pos`, checked against `end`."""
+    if pos + 2 > end:
+        raise MalformedPacket("truncated header")
+    tag = data[pos]
+    n = data[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > 4 or pos + k > end:
+            raise MalformedPacket("bad length")
+        n = int.from_bytes(data[pos : pos + k], "big")
+        pos += k
+    if pos + n > end:
+        raise MalformedPacket("length beyond the datagram")
+    return tag, pos, pos + n
+
+
+def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = _header(data, pos, end)
+    if got != tag:
+        raise MalformedPacket(f"expected tag 0x{tag:02x}, got 0x{got:02x}")
+    return start, stop
+
+
+def _integer(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    start, stop = _expect(data, pos, end, INTEGER)
+    if start == stop:
+        raise MalformedPacket("empty INTEGER")
+    return int.from_bytes(data[start:stop], "big", signed=True), stop
+
+
+def peek_request_id(data: bytes) -> int:
+    """The request-id of a v1/v2c message, to route it before a full decode."""
+    request_id, *_ = _decode_head(data)
+    return request_id
+
+
+def _decode_head(data: bytes) -> tuple[int, int, int, int, int, bytes]:
+    """request-id, error-status, error-index, varbind-list bounds, community."""
+    end = len(data)
+    start, stop = _expect(data, 0, end, SEQUENCE)
+    version, pos = _integer(data, start, stop)
+    if version not in (0, 1):
+        raise MalformedPacket(f"not SNMPv1/v2c (version field {version})")
+    cstart, pos = _expect(data, pos, stop, OCTET_STRING)
+    community = data[cstart:pos]
+    tag, pstart, pstop = _header(data, pos, stop)
+    if tag != GET_RESPONSE:
+        raise MalformedPacket(f"not a Response PDU (tag 0x{tag:02x})")
+    request_id, pos = _integer(data, pstart, pstop)
+    error_status, pos = _integer(data, pos, pstop)
+    error_index, pos = _integer(data, pos, pstop)
+    vstart, vstop = _expect(data, pos, pstop, SEQUENCE)
+    return request_id, error_status, error_index, vstart, vstop, community
+
+
+def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
+    """(request-id, error-status, error-index, varbinds, community) of a Response.
+
+    Values: int for INTEGER and the counter/gauge/ticks types (Counter64 is a
+    plain Python int: no wrap, no float), bytes for OCTET STRING, Opaque and
+    IpAddress, encoded `bytes` for OBJECT IDENTIFIER (compare with
+    `encode_oid`), None for NULL, and the three exception singletons.
+    """
+    try:
+        request_id, status, index, pos, end, community = _decode_head(data)
+        varbinds: list[VarBind] = []
+        append = varbinds.append
+        while pos < end:
+            # Inline of _header for the two small TLVs in each varbind: this
+            # loop is the poller's hot path.
+            if data[pos] != SEQUENCE:
+                raise MalformedPacket("varbind is not a SEQUENCE")
+            n = data[pos + 1]
+            pos += 2
+            if n & 0x80:
+                k = n & 0x7F
+                n = int.from_bytes(data[pos : pos + k], "big")
+                pos += k
+            vb_end = pos + n
+            if vb_end > end or data[pos] != OBJECT_IDENTIFIER:
+                raise MalformedPacket("bad varbind")
+            n = data[pos + 1]
+            if n & 0x80:
+                raise MalformedPacket("OID too long")
+            oid = data[pos + 2 : pos + 2 + n]
+            pos += 2 + n
+            tag = data[pos]
+            n = data[pos + 1]
+            pos += 2
+            if n & 0x80:
+                k = n & 0x7F
+                n = int.from_bytes(data[pos : pos + k], "big")
+                pos += k
+            if pos + n != vb_end:
+                raise MalformedPacket("varbind length mismatch")
+            raw = data[pos:vb_end]
+            if tag in _UNSIGNED:
+                value: object = int.from_bytes(raw, "big")
+            elif tag == INTEGER:
+                value = int.from_bytes(raw, "big", signed=True)
+            elif tag in (OCTET_STRING, OBJECT_IDENTIFIER, IP_ADDRESS):
+                value = raw
+            elif tag in _EXCEPTIONS:
+                value = _EXCEPTION_VALUES[tag]
+            elif tag in (NULL, OPAQUE):
+                value = None if tag == NULL else raw
+            else:
+                raise MalformedPacket(f"unknown value tag 0x{tag:02x}")
+            append((oid, value))
+            pos = vb_end
+    except IndexError:
+        raise MalformedPacket("truncated varbind") from None
+    return request_id, status, index, varbinds, community
+
+
+def peek_v3_security(data: bytes) -> tuple[bytes, bytes] | None:
+    """(authoritative engine ID, user name) of an SNMPv3 message, None if not v3.
+
+    The trap receiver needs these before pysnmp sees the message: a v3 trap is
+    authenticated with keys localised to the *sender's* engine ID, which the
+    receiver cannot know in advance.
+    """
+    try:
+        end = len(data)
+        start, stop = _expect(data, 0, end, SEQUENCE)
+        version, pos = _integer(data, start, stop)
+        if version != 3:
+            return None
+        _, pos = _expect(data, pos, stop, SEQUENCE)  # msgGlobalData
+        sp_start, sp_stop = _expect(data, pos, stop, OCTET_STRING)
+        start, stop = _expect(data, sp_start, sp_stop, SEQUENCE)
+        eid_start, pos = _expect(data, start, stop, OCTET_STRING)
+        engine_id = data[eid_start:pos]
+        _, pos = _integer(data, pos, stop)  # boots
+        _, pos = _integer(data, pos, stop)  # time
+        user_start, pos = _expect(data, pos, stop, OCTET_STRING)
+        return engine_id, data[user_start:pos]
+    except (MalformedPacket, IndexError):
+        return None

@@ -1,0 +1,376 @@
+"""One target's SNMP conversation: send a GETBULK, get varbinds or a reason.
+
+Two implementations of the same `bulk()` call:
+
+- `V2cSession`: the hot path. Its own connected UDP socket per target (the
+  kernel demultiplexes answers, a dead port shows up at once as ICMP
+  "refused", and one target's burst can never overflow another's receive
+  buffer), requests and answers through the hand-written codec in `ber`.
+- `V3Session`: SNMPv3 USM (authPriv SHA/AES) through pysnmp's engine, with the
+  generic MIB machinery bypassed (raw OIDs in, raw varbinds out).
+
+Both retry themselves (so packets and retries are counted exactly) and raise
+`SnmpError` with a `reason` label value for the exporter's errors counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from collectors.snmp import ber
+from collectors.snmp.ber import VarBind
+
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024  # shared v3 socket: 200 agents answering at once
+TOO_BIG = 1  # error-status tooBig(1)
+
+
+class SnmpError(Exception):
+    """A request failed; `reason` is a short label value (timeout, auth, ...)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class RequestStats:
+    """Cumulative per-target counters: what `emops_snmp_*_total` export."""
+
+    packets: int = 0
+    retries: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, reason: str) -> None:
+        self.errors[reason] = self.errors.get(reason, 0) + 1
+
+
+class Session(Protocol):
+    stats: RequestStats
+
+    async def bulk(
+        self, oids: list[bytes], non_repeaters: int, max_repetitions: int
+    ) -> list[VarBind]: ...
+
+    def close(self) -> None: ...
+
+
+# --- SNMPv2c over our own codec ------------------------------------------------
+
+
+class _TargetProtocol(asyncio.DatagramProtocol):
+    """Routes each answer to the request waiting for its request-id."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, asyncio.Future[tuple[int, int, list[VarBind]]]] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            request_id, status, index, varbinds, _ = ber.decode_response(data)
+        except ber.MalformedPacket as exc:
+            self._fail_all(SnmpError("malformed", str(exc)))
+            return
+        future = self.pending.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result((status, index, varbinds))
+
+    def error_received(self, exc: Exception) -> None:
+        reason = "refused" if isinstance(exc, ConnectionRefusedError) else "socket"
+        self._fail_all(SnmpError(reason, str(exc)))
+
+    def _fail_all(self, error: SnmpError) -> None:
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(error)
+        self.pending.clear()
+
+
+class V2cSession:
+    """SNMPv2c GETBULK to one agent over its own connected UDP socket."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        community: str,
+        timeout: float = 1.0,
+        retries: int = 2,
+    ) -> None:
+        self.address = (host, port)
+        self.community = community.encode()
+        self.timeout = timeout
+        self.retries = retries
+        self.stats = RequestStats()
+        self._protocol: _TargetProtocol | None = None
+        self._next_id = random.randrange(1, 1 << 30)
+
+    async def _open(self) -> _TargetProtocol:
+        if self._protocol is None or self._protocol.transport is None:
+            loop = asyncio.get_running_loop()
+            _, protocol = await loop.create_datagram_endpoint(
+                _TargetProtocol, remote_addr=self.address, family=socket.AF_INET
+            )
+            self._protocol = protocol
+        return self._protocol
+
+    async def bulk(
+        self, oids: list[bytes], non_repeaters: int = 0, max_repetitions: int = 25
+    ) -> list[VarBind]:
+        protocol = await self._open()
+        request_id = self._next_id
+        self._next_id = self._next_id + 1 if self._next_id < (1 << 31) - 1 else 1
+        message = ber.encode_getbulk(
+            self.community, request_id, oids, non_repeaters, max_repetitions
+        )
+        future: asyncio.Future[tuple[int, int, list[VarBind]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        protocol.pending[request_id] = future
+        try:
+            for attempt in range(self.retries + 1):
+                if attempt:
+                    self.stats.retries += 1
+                self.stats.packets += 1
+                assert protocol.transport is not None
+                protocol.transport.sendto(message)
+                try:
+                    # shield: a timeout must not cancel the future a late answer may still fill
+                    status, _index, varbinds = await asyncio.wait_for(
+                        asyncio.shield(future), self.timeout
+                    )
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                raise SnmpError("timeout", f"no answer after {self.retries + 1} tries")
+        finally:
+            protocol.pending.pop(request_id, None)
+            if not future.done():
+                future.cancel()
+        if status:
+            raise SnmpError("too_big" if status == TOO_BIG else "pdu_error", f"status {status}")
+        return varbinds
+
+    def close(self) -> None:
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.close()
+        self._protocol = None
+
+
+# --- SNMPv3 through pysnmp -----------------------------------------------------
+
+AUTH_REASONS = {
+    "WrongDigest",
+    "UnknownUserName",
+    "UnknownSecurityName",
+    "UnsupportedSecurityLevel",
+    "DecryptionError",
+    "AuthenticationError",
+    "AuthenticationFailure",
+    "NotInTimeWindow",
+    "UnknownEngineID",
+}
+
+
+def _reason(indication: object) -> str:
+    name = type(indication).__name__
+    if name == "RequestTimedOut":
+        return "timeout"
+    if name in AUTH_REASONS:
+        return "auth"
+    return "snmp"
+
+
+@dataclass(frozen=True)
+class UsmCredentials:
+    """An SNMPv3 user. Protocol names as the inventory spells them (SHA, AES)."""
+
+    user: str
+    auth_protocol: str = "SHA"
+    auth_password: str = ""
+    priv_protocol: str = "AES"
+    priv_password: str = ""
+
+    def __repr__(self) -> str:  # secrets never reach a log
+        return f"UsmCredentials(user={self.user!r}, {self.auth_protocol}/{self.priv_protocol})"
+
+
+AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
+PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256")
+
+
+def usm_user_data(creds: UsmCredentials) -> Any:
+    """pysnmp's UsmUserData for `creds` (authPriv, authNoPriv or noAuthNoPriv)."""
+    from pysnmp.hlapi.v3arch.asyncio import UsmUserData
+    from pysnmp.hlapi.v3arch.asyncio import auth as a
+
+    auth = {
+        "MD5": a.usmHMACMD5AuthProtocol,
+        "SHA": a.usmHMACSHAAuthProtocol,
+        "SHA224": a.usmHMAC128SHA224AuthProtocol,
+        "SHA256": a.usmHMAC192SHA256AuthProtocol,
+        "SHA384": a.usmHMAC256SHA384AuthProtocol,
+        "SHA512": a.usmHMAC384SHA512AuthProtocol,
+    }
+    priv = {
+        "DES": a.usmDESPrivProtocol,
+        "AES": a.usmAesCfb128Protocol,
+        "AES192": a.usmAesCfb192Protocol,
+        "AES256": a.usmAesCfb256Protocol,
+    }
+    kw: dict[str, Any] = {}
+    if creds.auth_password:
+        kw |= {"authKey": creds.auth_password, "authProtocol": auth[creds.auth_protocol]}
+    if creds.auth_password and creds.priv_password:
+        kw |= {"privKey": creds.priv_password, "privProtocol": priv[creds.priv_protocol]}
+    return UsmUserData(creds.user, **kw)
+
+
+class V3Engine:
+    """One pysnmp engine (one UDP socket, 4 MB receive buffer) per credential set."""
+
+    def __init__(self) -> None:
+        from pysnmp.carrier.asyncio.dgram import udp
+        from pysnmp.entity import config
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+        class QuietTransport(udp.UdpAsyncioTransport):
+            """Drops answers that arrive after close instead of raising in the loop."""
+
+            closing = False
+
+            def datagram_received(self, datagram: bytes, address: Any) -> None:
+                if not self.closing:
+                    super().datagram_received(datagram, address)
+
+        self.engine = SnmpEngine()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+        sock.bind(("0.0.0.0", 0))
+        sock.setblocking(False)
+        self._transport = QuietTransport().open_server_mode(sock=sock)
+        config.add_transport(self.engine, udp.DOMAIN_NAME, self._transport)
+
+    def close(self) -> None:
+        self._transport.closing = True
+        self.engine.close_dispatcher()
+
+
+class V3Session:
+    """SNMPv3 GETBULK to one agent through a shared `V3Engine`."""
+
+    def __init__(
+        self,
+        engine: V3Engine,
+        host: str,
+        port: int,
+        credentials: UsmCredentials,
+        timeout: float = 1.0,
+        retries: int = 2,
+    ) -> None:
+        self.engine = engine
+        self.address = (host, port)
+        self.auth = usm_user_data(credentials)
+        self.timeout = timeout
+        self.retries = retries
+        self.stats = RequestStats()
+        self._target_name: str | None = None
+        self._configuring = asyncio.Lock()
+
+    async def _target(self) -> str:
+        async with self._configuring:
+            if self._target_name is not None:
+                return self._target_name
+            from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
+            from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
+
+            target = await UdpTransportTarget.create(self.address, timeout=self.timeout, retries=0)
+            self._target_name, _ = LCD.configure(self.engine.engine, self.auth, target, b"")
+            return self._target_name
+
+    async def bulk(
+        self, oids: list[bytes], non_repeaters: int = 0, max_repetitions: int = 25
+    ) -> list[VarBind]:
+        target = await self._target()
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            self.stats.packets += 1
+            try:
+                return await self._bulk_once(target, oids, non_repeaters, max_repetitions)
+            except SnmpError as exc:
+                if exc.reason != "timeout":
+                    raise
+        raise SnmpError("timeout", f"no answer after {self.retries + 1} tries")
+
+    async def _bulk_once(
+        self, target: str, oids: list[bytes], non_repeaters: int, max_repetitions: int
+    ) -> list[VarBind]:
+        from pysnmp.entity.rfc3413 import cmdgen
+        from pysnmp.proto.rfc1902 import Null, ObjectName
+
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[VarBind]] = loop.create_future()
+
+        def done(*args: Any) -> None:
+            _engine, _handle, indication, status, _index, vbs, _ctx = args
+            if future.done():
+                return
+            if indication:
+                future.set_exception(SnmpError(_reason(indication), str(indication)))
+            elif status:
+                reason = "too_big" if int(status) == TOO_BIG else "pdu_error"
+                future.set_exception(SnmpError(reason, f"status {int(status)}"))
+            else:
+                try:
+                    future.set_result([from_pysnmp(name, value) for name, value in vbs])
+                except ber.MalformedPacket as exc:
+                    future.set_exception(SnmpError("malformed", str(exc)))
+
+        varbinds = [(ObjectName(ber.decode_oid(oid)), Null("")) for oid in oids]
+        cmdgen.BulkCommandGeneratorSingleRun().send_varbinds(
+            self.engine.engine, target, None, b"", non_repeaters, max_repetitions, varbinds, done
+        )
+        return await future
+
+    def close(self) -> None:
+        pass  # the shared engine owns the socket
+
+
+_VALUE_CONVERTERS: dict[str, Callable[[Any], object]] = {
+    "Integer": int,
+    "Integer32": int,
+    "Counter32": int,
+    "Gauge32": int,
+    "Unsigned32": int,
+    "TimeTicks": int,
+    "Counter64": int,
+    "OctetString": lambda v: v.asOctets(),
+    "DisplayString": lambda v: v.asOctets(),
+    "Bits": lambda v: v.asOctets(),
+    "Opaque": lambda v: v.asOctets(),
+    "IpAddress": lambda v: v.asOctets(),
+    "ObjectIdentifier": lambda v: ber.encode_oid(tuple(v)),
+    "ObjectName": lambda v: ber.encode_oid(tuple(v)),
+    "Null": lambda v: None,
+    "NoSuchObject": lambda v: ber.NO_SUCH_OBJECT_VALUE,
+    "NoSuchInstance": lambda v: ber.NO_SUCH_INSTANCE_VALUE,
+    "EndOfMibView": lambda v: ber.END_OF_MIB_VIEW_VALUE,
+}
+
+
+def from_pysnmp(name: Any, value: Any) -> VarBind:
+    """A pysnmp (ObjectName, value) pair as the codec's (encoded OID, value)."""
+    convert = _VALUE_CONVERTERS.get(type(value).__name__)
+    if convert is None:
+        raise ber.MalformedPacket(f"unexpected value type {type(value).__name__}")
+    return ber.encode_oid(tuple(name)), convert(value)
