@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PROVINCE, TINY, edit_yaml
+from testkit import PROVINCE, TINY, edit_yaml
 
 from capacity.plan import plan_links, recommend
 from emops.topology import load_topology

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TINY
+from testkit import ROOT, TINY
 
 from emops.cli import main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Interface
 
 import pytest
-from conftest import LAB, PROVINCE
+from testkit import LAB, PROVINCE
 
 from emops.errors import EmopsError
 from emops.topology import load_topology

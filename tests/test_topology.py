@@ -6,7 +6,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from conftest import TINY, edit_yaml
+from testkit import TINY, edit_yaml
 
 from emops.errors import EmopsError
 from emops.topology import load_topology

@@ -1,0 +1,141 @@
+"""`emops monitor config|up|down|status`: the monitoring config and the servers that run it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from emops.inventory_cli import add_inventory_arg
+from emops.monitoring.settings import parse_listen
+
+DEFAULT_INVENTORY = "inventory/lab"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    mon = commands.add_parser("monitor", help="Prometheus and Alertmanager from the inventory")
+    sub = mon.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    config = sub.add_parser("config", help="write prometheus.yml, rules and alertmanager.yml")
+    add_inventory_arg(config, DEFAULT_INVENTORY)
+    config.add_argument(
+        "--out", metavar="DIR", help="output directory (default: monitoring/generated/<network>)"
+    )
+    _add_scale_args(config)
+    config.set_defaults(run=_config)
+
+    up = sub.add_parser("up", help="start Prometheus and Alertmanager in the background")
+    add_inventory_arg(up, DEFAULT_INVENTORY)
+    _add_scale_args(up)
+    up.add_argument(
+        "--prometheus-listen",
+        type=_listen("--prometheus-listen"),
+        default="127.0.0.1:9090",
+        metavar="HOST:PORT",
+        help="Prometheus web address (default: 127.0.0.1:9090; loopback only)",
+    )
+    up.add_argument(
+        "--alertmanager-listen",
+        type=_listen("--alertmanager-listen"),
+        default="127.0.0.1:9093",
+        metavar="HOST:PORT",
+        help="Alertmanager web address (default: 127.0.0.1:9093; loopback only)",
+    )
+    up.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="wait for ready (default 30)"
+    )
+    up.set_defaults(run=_up)
+
+    down = sub.add_parser("down", help="stop the Prometheus and Alertmanager that `up` started")
+    down.set_defaults(run=_down)
+
+    status = sub.add_parser("status", help="daemons and the health of every scrape target")
+    status.add_argument("--json", action="store_true", help="machine-readable")
+    status.set_defaults(run=_status)
+
+
+def _add_scale_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shards",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="split SNMP collection over N collector processes (hashmod on device)",
+    )
+    parser.add_argument(
+        "--remote-write",
+        metavar="URL",
+        help="also send every sample to URL (e.g. VictoriaMetrics for long retention)",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more (collector processes)")
+    return value
+
+
+def _listen(field: str):
+    def parse(text: str) -> str:
+        from emops.errors import EmopsError
+
+        try:
+            return parse_listen(text, field)
+        except EmopsError as exc:
+            raise argparse.ArgumentTypeError(str(exc.problems[0])) from None
+
+    return parse
+
+
+def _config(args: argparse.Namespace) -> int:
+    from emops.monitoring.generate import generate
+
+    out = generate(args.inventory, args.out, shards=args.shards, remote_write=args.remote_write)
+    print(f"wrote {out}/prometheus.yml, {out}/rules/emops.rules.yml, {out}/alertmanager.yml")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from emops.monitoring import server
+
+    for line in server.up(
+        args.inventory,
+        prometheus=args.prometheus_listen,
+        alertmanager=args.alertmanager_listen,
+        shards=args.shards,
+        remote_write=args.remote_write,
+        timeout=args.timeout,
+    ):
+        print(line)
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    from emops.monitoring import server
+
+    for line in server.down():
+        print(line)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from emops.monitoring import server
+
+    healthy, lines, targets = server.status()
+    if args.json:
+        print(
+            json.dumps(
+                {"healthy": healthy, "daemons": lines, "targets": [t.__dict__ for t in targets]},
+                indent=2,
+            )
+        )
+        return 0 if healthy else 1
+    for line in lines:
+        print(line)
+    for t in targets:
+        error = f"  ({t.error})" if t.error else ""
+        print(f"  {t.job:12} {t.instance:24} {t.health}{error}")
+    return 0 if healthy else 1

@@ -1,0 +1,179 @@
+"""Services: load-balancer backends, VIP probes, and one fused verdict per service.
+
+A failed VIP probe alone does not page: a probe's own path (a client site's
+WAN, the prober) fails more often than the service. The service-level alert
+pages only when the probe fails AND a second, independent sensor on the
+service side agrees: the active load balancer has no healthy backend, no load
+balancer holds the VIP (VRRP), or the primary database is down.
+"""
+
+from __future__ import annotations
+
+from emops.monitoring.inventory_view import databases, service_vips
+from emops.monitoring.promql import camel, devices_selector, evidence, literal, quote
+from emops.monitoring.rules.build import alert, record, rule_group
+from emops.monitoring.settings import MonitorSettings
+from emops.topology import Topology
+
+LB_LABELS = "device, site, role, proxy"
+
+
+def group(topo: Topology, s: MonitorSettings) -> dict:
+    """The `emops.services` rule group."""
+    rules = load_balancer_records() + probe_records()
+    for vip in service_vips(topo):
+        rules += service_records(topo, vip)
+    rules += component_alerts(s)
+    rules += [service_alert(topo, vip, s) for vip in service_vips(topo)]
+    return rule_group("emops.services", rules)
+
+
+def load_balancer_records() -> list[dict]:
+    """HAProxy 2.4+ exports one haproxy_server_status series per state, 1 for the current one."""
+    return [
+        record(
+            "emops:lb_backend_servers_up",
+            f"""
+            label_replace(
+              sum by ({LB_LABELS}) (haproxy_server_status{{state="UP"}}),
+              "service", "$1", "proxy", "(.*)")
+            """,
+        ),
+        # Servers in maintenance are left out on purpose: draining is not a fault.
+        record(
+            "emops:lb_backend_servers_total",
+            f"""
+            label_replace(
+              count by ({LB_LABELS}) (haproxy_server_status{{state="MAINT"}} == 0),
+              "service", "$1", "proxy", "(.*)")
+            """,
+        ),
+    ]
+
+
+def probe_records() -> list[dict]:
+    return [
+        record(
+            "emops:service_vip_probe_success",
+            'max by (service) (emops_probe_success{target="vip"})',
+        ),
+    ]
+
+
+def _vrrp_master(vip) -> str:
+    return devices_selector("emops_vrrp_master", vip.owners, segment=vip.segment)
+
+
+def service_records(topo: Topology, vip) -> list[dict]:
+    """The service side of one VIP, each sensor as its own series (0 when silent)."""
+    labels = {"service": vip.service}
+    master = _vrrp_master(vip)
+    rules = [
+        record(
+            "emops:service_lb_masters",
+            f"sum(max by (device) ({master})) or vector(0)",
+            labels,
+        ),
+        # Healthy backends as seen by the balancer that holds the VIP now.
+        record(
+            "emops:service_lb_backends_up",
+            f"""
+            max(
+              emops:lb_backend_servers_up{{proxy={quote(vip.service)}}}
+              * on (device) group_left () (max by (device) ({master}) == 1)
+            )
+            or vector(0)
+            """,
+            labels,
+        ),
+    ]
+    primaries = [d.device for d in databases(topo) if d.db_role == "primary"]
+    if primaries:
+        rules.append(
+            record(
+                "emops:service_database_up",
+                f"max({devices_selector('emops_postgres_up', primaries)}) or vector(0)",
+                labels,
+            )
+        )
+    return rules
+
+
+def component_alerts(s: MonitorSettings) -> list[dict]:
+    t = s.timing
+    down_servers = evidence(
+        'printf `haproxy_server_status{device="%s", proxy="%s", state="UP"} == 0` '
+        "$labels.device $labels.proxy",
+        "{{ range $i, $s := . }}{{ if $i }}, {{ end }}{{ $s.Labels.server }}{{ end }}",
+        none="none",
+        sort_by="server",
+    )
+    total = evidence(
+        'printf `emops:lb_backend_servers_total{device="%s", proxy="%s"}` '
+        "$labels.device $labels.proxy"
+    )
+    return [
+        alert(
+            "LoadBalancerBackendDown",
+            "emops:lb_backend_servers_up < emops:lb_backend_servers_total",
+            severity="info",
+            wait=t.confirm_for,
+            summary="{{ $labels.device }}: backend {{ $labels.proxy }} has servers down",
+            description=f"""
+                HAProxy health checks on {{{{ $labels.device }}}} see {{{{ $value }}}} of
+                {total} servers of backend {{{{ $labels.proxy }}}} UP; down: {down_servers}.
+                The others carry the load.
+                """,
+        ),
+        alert(
+            "VirtualAddressUnreachable",
+            'min by (service, target, site) (emops_probe_success{target="vip"}) == 0',
+            severity="info",
+            wait=t.confirm_for,
+            summary="{{ $labels.service }} VIP probe from {{ $labels.site }} fails",
+            description="""
+                The HTTP probe of the {{ $labels.service }} virtual address from site
+                {{ $labels.site }} gets no valid answer. One sensor only: it pages as part of
+                the service-level alert when the service side agrees.
+                """,
+        ),
+    ]
+
+
+def service_alert(topo: Topology, vip, s: MonitorSettings) -> dict:
+    """`<Service>ServiceDown`: probe failure fused with the service side's own sensors."""
+    sel = f"{{service={quote(vip.service)}}}"
+    sides = [
+        f"(emops:service_lb_backends_up{sel} == 0)",
+        f"(emops:service_lb_masters{sel} == 0)",
+    ]
+    primaries = [d.device for d in databases(topo) if d.db_role == "primary"]
+    if primaries:
+        sides.append(f"(emops:service_database_up{sel} == 0)")
+    lines = [f"(emops:service_vip_probe_success{sel} == 0)", "and on (service)", "("]
+    for i, side in enumerate(sides):
+        lines += ["  or on (service)"] * bool(i) + [f"    {side}"]
+    lines.append(")")
+
+    def value(metric: str) -> str:
+        return evidence(literal(f"{metric}{sel}"))
+
+    db_text = ""
+    if primaries:
+        db_text = (
+            f"; primary database {', '.join(primaries)} up: {value('emops:service_database_up')}"
+        )
+    return alert(
+        f"{camel(vip.service)}ServiceDown",
+        "\n".join(lines),
+        severity="page",
+        wait=s.timing.confirm_for,
+        labels={"service": vip.service, "site": vip.site},
+        summary=f"{vip.service} service is down (VIP {vip.endpoint})",
+        description=f"""
+            Every probe of the {vip.service} VIP {vip.endpoint} fails, and the service side
+            agrees: healthy backends on the active load balancer:
+            {value("emops:service_lb_backends_up")}; VRRP masters among
+            {", ".join(vip.owners)}: {value("emops:service_lb_masters")}{db_text}.
+            """,
+    )

@@ -1,0 +1,34 @@
+"""Helpers for the monitoring tests: the Prometheus tools and free ports (not a conftest:
+the root conftest is imported by name from every test directory)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = ROOT / "monitoring" / "generated"
+RULE_TESTS = ROOT / "monitoring" / "tests"
+NETWORKS = ("lab", "province")
+
+
+def tool(name: str) -> str:
+    """A Debian Prometheus tool's path: skip locally if missing, fail in CI (`make apt`)."""
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"{name} is not installed: make apt installs prometheus prometheus-alertmanager"
+        )
+    pytest.skip(f"{name} not installed (apt-get install prometheus prometheus-alertmanager)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
