@@ -24,10 +24,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from capacity.cli import register as register_capacity
-    from dashboard.cli import register as register_dashboard
     from emops.inventory_cli import register as register_inventory
     from emops.monitoring.cli import register as register_monitor
-    from emops.vendor.cli import register as register_vendor
     from lab.cli import register as register_lab
 
     parser = _Parser(prog="emops", description=__doc__.split("\n")[0])
@@ -39,8 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     register_capacity(commands)
     register_lab(commands)
     register_monitor(commands)
-    register_dashboard(commands)
-    register_vendor(commands)
     return parser
 
 
