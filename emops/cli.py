@@ -1,7 +1,6 @@
 """`emops`: one command line for every part of the suite.
 
 Each part registers its own subcommand (`emops capacity ...`, `emops inventory
-...`; later `emops lab ...`, `emops campaign ...`). Bad input ends with one line
 per problem on stderr and exit code 2, never a traceback.
 """
 
@@ -24,9 +23,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from capacity.cli import register as register_capacity
+    from dashboard.cli import register as register_dashboard
     from emops.inventory_cli import register as register_inventory
     from emops.monitoring.cli import register as register_monitor
+    from emops.vendor.cli import register as register_vendor
     from lab.cli import register as register_lab
+    from loadtest.cli import register as register_campaign
 
     parser = _Parser(prog="emops", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"emops {__version__}")
@@ -37,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_capacity(commands)
     register_lab(commands)
     register_monitor(commands)
+    register_dashboard(commands)
+    register_vendor(commands)
+    register_campaign(commands)
     return parser
 
 

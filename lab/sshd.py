@@ -144,11 +144,13 @@ def start_sshd(device: str, listen_address: str, timeout: float = 10.0) -> int:
     lab_key = ensure_lab_keys()
     ssh = device_dir(device) / "ssh"
     ssh.mkdir(parents=True, exist_ok=True)
-    ssh.chmod(0o700)
+    # 0755/0644: sshd reads authorized_keys as the logging-in user, and accounts other
+    # than root (a vtysh CLI account) must read it too; it holds only a public key.
+    ssh.chmod(0o755)
     _keygen(ssh / "ssh_host_ed25519_key", f"root@{device}")
     auth = ssh / "authorized_keys"
     auth.write_text(lab_key.with_suffix(".pub").read_text())
-    auth.chmod(0o600)
+    auth.chmod(0o644)
     config, text = ssh / "sshd_config", _config(device, listen_address)
     changed = not config.exists() or config.read_text() != text
     config.write_text(text)
