@@ -1,15 +1,34 @@
-"""Real net-snmp agents on loopback for the collector tests (stopped by PID)."""
+"""Collector test fixtures: real net-snmp agents, real PostgreSQL, test namespaces.
+
+Everything runs on loopback or inside namespaces this package creates
+(`emops-t-*`), and is stopped by PID or deleted by name at the end.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from marketing.conftest import (  # noqa: F401  the marketing tests' fixtures, reused
+    Cluster,
+    _install_postgres,
+    cluster,
+    primary_dsn,
+    query,
+    replica_dsn,
+    start_service,
+    unused_port,
+)
+from pg_pair import Standby, running_pair
 
 from collectors.snmp import agents
 from collectors.snmp.agents import AgentFarm
+
+VRRP_NETNS = ("emops-t-vrrp1", "emops-t-vrrp2")
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +38,41 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentFarm]:
         pytest.skip("snmpd not installed (make apt)")
     with agents.running_farm(tmp_path_factory.mktemp("agents"), 3) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def pg_pair() -> Iterator[tuple[Cluster, Standby]]:
+    """A primary and its streaming standby (pg_basebackup -R), stopped at the end."""
+    reason = _install_postgres()
+    if reason:
+        pytest.skip(reason)
+    with running_pair() as pair:
+        yield pair
+
+
+def _netns_delete(name: str) -> None:
+    if Path("/run/netns", name).exists():
+        subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
+
+
+@pytest.fixture
+def vrrp_netns() -> Iterator[tuple[str, str]]:
+    """Two empty namespaces with a `vrrp0` interface up; deleted by name afterwards."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("needs root and iproute2")
+    for name in VRRP_NETNS:
+        _netns_delete(name)  # left over from an interrupted run
+    try:
+        for name in VRRP_NETNS:
+            for cmd in (
+                ["ip", "netns", "add", name],
+                ["ip", "-n", name, "link", "set", "lo", "up"],
+                # no dummy driver in this kernel: a veth pair with both ends inside
+                ["ip", "-n", name, "link", "add", "vrrp0", "type", "veth", "peer", "vrrp0p"],
+                ["ip", "-n", name, "link", "set", "vrrp0", "up"],
+            ):
+                subprocess.run(cmd, check=True, capture_output=True)
+        yield VRRP_NETNS
+    finally:
+        for name in VRRP_NETNS:
+            _netns_delete(name)

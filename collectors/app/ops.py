@@ -1,0 +1,49 @@
+"""The checks a vantage point can run, by name, with JSON-able arguments and results.
+
+The same object serves the exporter's own process (`LocalVantage`) and the
+agent inside a namespace, so a check behaves identically wherever it runs.
+Check modules are imported on first use: an agent that only reads a database
+never loads the HTTP client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.app.results import Result, failure
+
+OPS = ("probe", "stats", "postgres")
+
+
+class Ops:
+    """Runs `probe`, `stats` and `postgres`; one HTTP session, opened on first use."""
+
+    def __init__(self) -> None:
+        self._session: Any = None  # aiohttp.ClientSession once an HTTP check ran
+
+    def _http(self) -> Any:
+        from collectors.app import http_checks
+
+        if self._session is None:
+            self._session = http_checks.new_session()
+        return self._session
+
+    async def run(self, op: str, args: dict[str, Any]) -> Result:
+        try:
+            if op in ("probe", "stats"):
+                from collectors.app import http_checks
+
+                check = http_checks.probe if op == "probe" else http_checks.stats
+                return await check(self._http(), **args)
+            if op == "postgres":
+                from collectors.app import postgres
+
+                return await postgres.sample(**args)
+        except TypeError as exc:  # wrong arguments: a bug on the caller's side, said plainly
+            return failure("bad_request", str(exc))
+        return failure("bad_request", f"unknown op {op!r}, expected one of {OPS}")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
