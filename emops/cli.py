@@ -1,7 +1,8 @@
 """`emops`: one command line for every part of the suite.
 
-Each part registers its own subcommand (`emops capacity ...`, `emops inventory
-per problem on stderr and exit code 2, never a traceback.
+Each part registers its own subcommand (`emops inventory`, `capacity`, `lab`,
+`monitor`, `vendor`, `campaign`, `dashboard`). Bad input ends with one line per
+problem on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from capacity.cli import register as register_capacity
-    from dashboard.cli import register as register_dashboard
     from emops.inventory_cli import register as register_inventory
     from emops.monitoring.cli import register as register_monitor
     from emops.vendor.cli import register as register_vendor
@@ -39,7 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     register_capacity(commands)
     register_lab(commands)
     register_monitor(commands)
-    register_dashboard(commands)
     register_vendor(commands)
     register_campaign(commands)
     return parser

@@ -1,0 +1,423 @@
+"""Campaigns as data: campaigns/<name>.yml -> a checked, typed Campaign.
+
+A campaign says how long a run lasts, the load shape (a stage table), where
+workers run, which faults to inject when (each repaired in the same run), which
+windows are quiet (the negatives of the false alarm rate), where the alerts come
+from and how they are matched to faults. Code only runs it.
+
+Every problem in the file is collected and reported at once, one line each
+naming the file and the field (`faults[2].hold`), so a tester fixes a broken
+campaign in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emops.errors import EmopsError, Problem
+from emops.units import parse_time
+from loadtest.scoring import Fault, Matcher, default_matchers
+
+CAMPAIGN_DIR = Path(__file__).resolve().parent.parent / "campaigns"
+FAULT_KINDS = ("link", "device", "daemon")
+PLACEMENTS = ("clients", "local")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Until `until_s` seconds into the run, hold `users` users, spawned at `spawn_rate`/s."""
+
+    until_s: float
+    users: int
+    spawn_rate: float
+
+
+@dataclass(frozen=True)
+class Load:
+    stages: tuple[Stage, ...]
+    wait_min_s: float = 0.5
+    wait_max_s: float = 1.5
+    max_failure_ratio: float = 0.5  # the guard stops a run whose HTTP failures pass this
+    guard_after_s: float = 10.0  # ... but not before this many seconds (too few requests)
+    customers: int = 2000  # ids 1..customers exist in the database (datagen)
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One scheduled fault: what (as lab.faults names it), when, and how long."""
+
+    name: str
+    at_s: float
+    hold_s: float
+    kind: str  # link | device | daemon
+    target: str
+    daemon: str | None = None
+    member: int | None = None
+    detected_by: tuple[Matcher, ...] = ()
+
+    @property
+    def repair_at_s(self) -> float:
+        return self.at_s + self.hold_s
+
+
+@dataclass(frozen=True)
+class Workers:
+    placement: str = "clients"  # twin: one worker per <city>-client namespace
+    per_client: int = 1
+    local: int = 2  # --local: workers in the root namespace
+
+
+@dataclass(frozen=True)
+class AlertSources:
+    prometheus: str | None = None
+    alertmanager: str | None = None
+    ignore: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scoring:
+    grace_s: float = 20.0  # an alert may start this long after the repair and still detect
+    settle_s: float = 60.0  # quiet windows start at least this long after a repair
+    unavailable_failure_ratio: float = 0.5
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    source: str
+    description: str
+    runs: int
+    min_requests: int
+    duration_s: float
+    target: str  # the inventory service whose virtual address takes the load
+    load: Load
+    workers: Workers
+    faults: tuple[FaultSpec, ...]
+    quiet: tuple[tuple[float, float], ...]  # no-fault windows [start, end) in run seconds
+    alerts: AlertSources
+    scoring: Scoring
+
+    def matchers_for(self, fault: Fault) -> list[Matcher]:
+        """The default matcher plus those declared for the scheduled fault on that target."""
+        declared = [
+            m
+            for spec in self.faults
+            if (spec.kind, spec.target) == (fault.kind, fault.target)
+            for m in spec.detected_by
+        ]
+        return [*default_matchers(fault), *declared]
+
+
+class _Reader:
+    """Reads fields out of the YAML, collecting every problem instead of stopping at one."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def problem(self, field: str, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(field, message, hint, where=self.source))
+
+    def mapping(self, value: object, field: str, known: tuple[str, ...]) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(field, f"must be a mapping, not {type(value).__name__}")
+            return {}
+        for key in value:
+            if key not in known:
+                self.problem(
+                    f"{field}.{key}" if field else str(key),
+                    "unknown field",
+                    f"known: {', '.join(known)}",
+                )
+        return value
+
+    def sequence(self, value: object, field: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(field, f"must be a list, not {type(value).__name__}")
+            return []
+        return value
+
+    def _guard(self, parse: Callable[[], Any], default: Any) -> Any:
+        try:
+            return parse()
+        except EmopsError as exc:
+            self.problems.extend(
+                Problem(p.field, p.message, p.hint, where=self.source) for p in exc.problems
+            )
+            return default
+
+    def time(
+        self, data: dict, key: str, field: str, default: float | None = None, zero: bool = False
+    ) -> float:
+        if key not in data:
+            if default is None:
+                self.problem(field, "is required", "a time such as 30s")
+                return 0.0
+            return default
+        return self._guard(lambda: parse_time(data[key], field, allow_zero=zero), 0.0)
+
+    def number(
+        self,
+        data: dict,
+        key: str,
+        field: str,
+        default: float | None,
+        low: float,
+        high: float | None = None,
+        whole: bool = False,
+    ) -> float:
+        value = data.get(key, default)
+        if value is None:
+            self.problem(field, "is required")
+            return low
+        ok_type = isinstance(value, int) if whole else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok_type:
+            self.problem(field, f"{value!r} is not {'a whole number' if whole else 'a number'}")
+            return low
+        if value < low or (high is not None and value > high):
+            span = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
+            self.problem(field, f"{value!r} must be {span}")
+            return low
+        return value
+
+    def text(self, data: dict, key: str, field: str, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or not value:
+            self.problem(field, "is required" if value is None else f"{value!r} is not a name")
+            return ""
+        return value
+
+
+def _load(r: _Reader, raw: dict) -> Load:
+    data = r.mapping(raw, "load", ("stages", "wait", "guard", "customers"))
+    stages = []
+    for i, item in enumerate(r.sequence(data.get("stages"), "load.stages")):
+        f = f"load.stages[{i}]"
+        s = r.mapping(item, f, ("until", "users", "spawn_rate"))
+        stages.append(
+            Stage(
+                r.time(s, "until", f"{f}.until"),
+                int(r.number(s, "users", f"{f}.users", None, 0, whole=True)),
+                float(r.number(s, "spawn_rate", f"{f}.spawn_rate", 1, 0.01)),
+            )
+        )
+    if not stages:
+        r.problem(
+            "load.stages", "needs at least one stage", "- {until: 60s, users: 10, spawn_rate: 5}"
+        )
+    for i in range(1, len(stages)):
+        if stages[i].until_s <= stages[i - 1].until_s:
+            r.problem(
+                f"load.stages[{i}].until",
+                "must be later than the stage before",
+                "stages are in time order",
+            )
+    wait = r.mapping(data.get("wait"), "load.wait", ("min", "max"))
+    guard = r.mapping(data.get("guard"), "load.guard", ("max_failure_ratio", "after"))
+    load = Load(
+        tuple(stages),
+        r.time(wait, "min", "load.wait.min", 0.5, zero=True),
+        r.time(wait, "max", "load.wait.max", 1.5, zero=True),
+        float(r.number(guard, "max_failure_ratio", "load.guard.max_failure_ratio", 0.5, 0.0, 1.0)),
+        r.time(guard, "after", "load.guard.after", 10.0, zero=True),
+        int(r.number(data, "customers", "load.customers", 2000, 1, whole=True)),
+    )
+    if load.wait_max_s < load.wait_min_s:
+        r.problem("load.wait.max", "is less than load.wait.min")
+    return load
+
+
+def _matchers(r: _Reader, raw: object, field: str) -> tuple[Matcher, ...]:
+    found = []
+    for j, item in enumerate(r.sequence(raw, field)):
+        m = r.mapping(item, f"{field}[{j}]", ("alert", "labels"))
+        labels = r.mapping(m.get("labels"), f"{field}[{j}].labels", tuple(m.get("labels") or ()))
+        if not m.get("alert") and not labels:
+            r.problem(
+                f"{field}[{j}]", "matches every alert", "give alert: NAME and/or labels: {...}"
+            )
+        found.append(
+            Matcher(m.get("alert"), tuple(sorted((str(k), str(v)) for k, v in labels.items())))
+        )
+    return tuple(found)
+
+
+def _faults(r: _Reader, raw: object) -> tuple[FaultSpec, ...]:
+    faults = []
+    known = ("name", "at", "hold", "kind", "target", "daemon", "member", "detected_by")
+    for i, item in enumerate(r.sequence(raw, "faults")):
+        f = f"faults[{i}]"
+        d = r.mapping(item, f, known)
+        kind = r.text(d, "kind", f"{f}.kind")
+        if kind and kind not in FAULT_KINDS:
+            r.problem(
+                f"{f}.kind",
+                f"{kind!r} is not a fault kind",
+                f"use one of: {', '.join(FAULT_KINDS)}",
+            )
+        daemon = d.get("daemon")
+        if kind == "daemon" and not daemon:
+            r.problem(
+                f"{f}.daemon", "is required for a daemon fault", "the service name, e.g. postgresql"
+            )
+        if kind != "daemon" and daemon:
+            r.problem(
+                f"{f}.daemon", f"only daemon faults name a daemon, this one is a {kind} fault"
+            )
+        member = d.get("member")
+        if member is not None and (kind != "link" or not isinstance(member, int) or member < 0):
+            r.problem(f"{f}.member", "is a bundle member index (from 0) of a link fault")
+        faults.append(
+            FaultSpec(
+                name=r.text(d, "name", f"{f}.name"),
+                at_s=r.time(d, "at", f"{f}.at", zero=True),
+                hold_s=r.time(d, "hold", f"{f}.hold"),
+                kind=kind,
+                target=r.text(d, "target", f"{f}.target"),
+                daemon=str(daemon) if daemon else None,
+                member=member if isinstance(member, int) else None,
+                detected_by=_matchers(r, d.get("detected_by"), f"{f}.detected_by"),
+            )
+        )
+    names = [f.name for f in faults]
+    for i, name in enumerate(names):
+        if name and name in names[:i]:
+            r.problem(f"faults[{i}].name", f"{name!r} is used twice", "fault names are unique")
+    return tuple(faults)
+
+
+def _windows(r: _Reader, raw: object) -> tuple[tuple[float, float], ...]:
+    windows = []
+    for i, item in enumerate(r.sequence(raw, "no_fault_windows")):
+        f = f"no_fault_windows[{i}]"
+        d = r.mapping(item, f, ("at", "until"))
+        start, end = r.time(d, "at", f"{f}.at", zero=True), r.time(d, "until", f"{f}.until")
+        if end <= start:
+            r.problem(f"{f}.until", "must be later than at")
+        windows.append((start, end))
+    return tuple(windows)
+
+
+def _check_timeline(r: _Reader, c: Campaign) -> None:
+    """Everything happens inside the run, and quiet windows keep clear of faults."""
+    if c.load.stages and c.load.stages[-1].until_s > c.duration_s:
+        r.problem(f"load.stages[{len(c.load.stages) - 1}].until", "ends after the run's duration")
+    for i, fs in enumerate(c.faults):
+        if fs.repair_at_s + c.scoring.grace_s > c.duration_s:
+            r.problem(
+                f"faults[{i}].hold",
+                f"repair at {fs.repair_at_s:g}s + grace {c.scoring.grace_s:g}s is after the end",
+                "hold it shorter, start it earlier, or lengthen duration",
+            )
+    for i, (start, end) in enumerate(c.quiet):
+        if end > c.duration_s:
+            r.problem(f"no_fault_windows[{i}].until", "is after the run's end")
+        for fs in c.faults:
+            busy_until = fs.repair_at_s + c.scoring.settle_s
+            if start < busy_until and end > fs.at_s:
+                r.problem(
+                    f"no_fault_windows[{i}]",
+                    f"overlaps fault {fs.name} ({fs.at_s:g}s to {busy_until:g}s with settle)",
+                    "quiet windows start after a repair plus scoring.settle",
+                )
+
+
+def parse_campaign(raw: object, source: str) -> Campaign:
+    """A Campaign from parsed YAML, or EmopsError listing every problem."""
+    r = _Reader(source)
+    top = (
+        "name", "description", "runs", "min_requests", "duration", "target", "load",
+        "workers", "faults", "no_fault_windows", "alerts", "scoring",
+    )  # fmt: skip
+    data = r.mapping(raw, "", top)
+    if raw is None or not data:
+        raise EmopsError.of("campaign", "is empty", "see campaigns/smoke.yml", where=source)
+    w = r.mapping(data.get("workers"), "workers", ("placement", "per_client", "local"))
+    placement = w.get("placement", "clients")
+    if placement not in PLACEMENTS:
+        r.problem(
+            "workers.placement",
+            f"{placement!r} is not a placement",
+            f"use one of: {', '.join(PLACEMENTS)}",
+        )
+    a = r.mapping(
+        data.get("alerts"), "alerts", ("prometheus", "alertmanager", "ignore", "severities")
+    )
+    s = r.mapping(data.get("scoring"), "scoring", ("grace", "settle", "unavailable_failure_ratio"))
+    campaign = Campaign(
+        name=r.text(data, "name", "name"),
+        source=source,
+        description=str(data.get("description", "")),
+        runs=int(r.number(data, "runs", "runs", None, 1, 100, whole=True)),
+        min_requests=int(r.number(data, "min_requests", "min_requests", 0, 0, whole=True)),
+        duration_s=r.time(data, "duration", "duration"),
+        target=r.text(data, "target", "target", "marketing"),
+        load=_load(r, data.get("load")),
+        workers=Workers(
+            str(placement),
+            int(r.number(w, "per_client", "workers.per_client", 1, 1, 8, whole=True)),
+            int(r.number(w, "local", "workers.local", 2, 0, 16, whole=True)),
+        ),
+        faults=_faults(r, data.get("faults")),
+        quiet=_windows(r, data.get("no_fault_windows")),
+        alerts=AlertSources(
+            a.get("prometheus"),
+            a.get("alertmanager"),
+            tuple(str(x) for x in r.sequence(a.get("ignore"), "alerts.ignore")),
+            tuple(str(x) for x in r.sequence(a.get("severities"), "alerts.severities")),
+        ),
+        scoring=Scoring(
+            r.time(s, "grace", "scoring.grace", 20.0, zero=True),
+            r.time(s, "settle", "scoring.settle", 60.0, zero=True),
+            float(
+                r.number(
+                    s,
+                    "unavailable_failure_ratio",
+                    "scoring.unavailable_failure_ratio",
+                    0.5,
+                    0.0,
+                    1.0,
+                )
+            ),
+        ),
+    )
+    _check_timeline(r, campaign)
+    if r.problems:
+        raise EmopsError(r.problems)
+    return campaign
+
+
+def campaign_path(name: str) -> Path:
+    """A campaign by file path, or by name in campaigns/."""
+    path = Path(name)
+    if path.suffix in (".yml", ".yaml") or path.exists():
+        return path
+    return CAMPAIGN_DIR / f"{name}.yml"
+
+
+def load_campaign(name: str) -> Campaign:
+    path = campaign_path(name)
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in CAMPAIGN_DIR.glob("*.yml"))) or "none"
+        raise EmopsError.of(
+            "campaign", f"no campaign {name!r} ({path})", f"known campaigns: {known}"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise EmopsError.of(
+            "campaign", f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where
+        ) from None
+    return parse_campaign(raw, str(path))

@@ -1,0 +1,126 @@
+"""Campaign files: the shipped ones load and fit the twin; mistakes are one line each."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emops.errors import EmopsError
+from loadtest.campaign import CAMPAIGN_DIR, load_campaign, parse_campaign
+from loadtest.scoring import Alert, Fault
+
+PAPER = yaml.safe_load((CAMPAIGN_DIR / "paper.yml").read_text())
+
+
+def problems(raw: object) -> list[str]:
+    with pytest.raises(EmopsError) as err:
+        parse_campaign(raw, "c.yml")
+    return [str(p) for p in err.value.problems]
+
+
+def test_paper_campaign_is_the_papers_method() -> None:
+    c = load_campaign("paper")
+    assert c.runs == 8 and c.min_requests >= 1000
+    assert [(f.kind, f.target) for f in c.faults] == [
+        ("device", "hq-web1"),
+        ("device", "hq-lb1"),
+        ("device", "hq-core1"),
+        ("link", "anping-private"),
+        ("daemon", "hq-db2"),
+    ]
+    assert len(c.quiet) >= len(c.faults)
+    assert c.alerts.prometheus and c.alerts.alertmanager
+    # at ~1 request per user-second, the steady stage alone is far above 1000 requests
+    assert c.load.stages[1].users * (c.load.stages[1].until_s - c.load.stages[0].until_s) > 10_000
+
+
+def test_smoke_campaign_is_short() -> None:
+    c = load_campaign("smoke")
+    assert c.duration_s * c.runs <= 120 and c.faults and c.quiet
+
+
+@pytest.mark.parametrize("name", ["paper", "smoke"])
+def test_campaign_targets_exist_in_the_lab_inventory(name: str) -> None:
+    from emops.topology import load_topology
+
+    topo = load_topology("inventory/lab")
+    c = load_campaign(name)
+    links = {link.name for link in topo.links}
+    for f in c.faults:
+        assert f.target in (links if f.kind == "link" else topo.devices), f.name
+    assert any(v.name == c.target for s in topo.segments for v in s.vips)
+
+
+def test_declared_matchers_apply_to_the_faulted_target() -> None:
+    c = load_campaign("paper")
+    web = Fault("device", "hq-web1", 0, 10)
+    matchers = c.matchers_for(web)
+    backend = Alert.of("LoadBalancerBackendDown", {"device": "hq-lb1", "proxy": "marketing"}, 1)
+    snmp = Alert.of("SnmpTargetDown", {"device": "hq-web1"}, 1)
+    other = Alert.of("SnmpTargetDown", {"device": "hq-web2"}, 1)
+    assert [any(m.matches(a) for m in matchers) for a in (backend, snmp, other)] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_each_mistake_is_one_line_naming_the_field() -> None:
+    raw = copy.deepcopy(PAPER)
+    raw["runs"] = 0
+    raw["load"]["stages"][1]["users"] = "many"
+    raw["faults"][1]["kind"] = "power"
+    raw["faults"][4].pop("daemon")
+    raw["faults"][2]["hold"] = "30 parsecs"
+    raw["no_fault_windows"][1]["at"] = "60s"  # inside web-server-down's settle
+    raw["scoring"]["grase"] = "10s"
+    found = problems(raw)
+    assert all(p.startswith("c.yml: ") and "\n" not in p for p in found)
+    text = "\n".join(found)
+    for expected in (
+        "runs: 0 must be from 1 to 100",
+        "load.stages[1].users: 'many' is not a whole number",
+        "faults[1].kind: 'power' is not a fault kind",
+        "faults[4].daemon: is required for a daemon fault",
+        "faults[2].hold: unknown time unit 'parsecs'",
+        "no_fault_windows[1]: overlaps fault web-server-down",
+        "scoring.grase: unknown field",
+    ):
+        assert expected in text, text
+    assert len(found) == 7
+
+
+def test_timeline_must_fit_the_run() -> None:
+    raw = copy.deepcopy(PAPER)
+    raw["duration"] = "600s"
+    text = "\n".join(problems(raw))
+    assert "load.stages[2].until: ends after the run's duration" in text
+    assert "faults[4].hold: repair at 620s + grace 20s is after the end" in text
+    no_stages = "\n".join(problems({**raw, "duration": "645s", "load": {"stages": []}}))
+    assert "load.stages: needs at least one stage" in no_stages
+
+
+def test_stages_in_order_and_required_fields() -> None:
+    raw = copy.deepcopy(PAPER)
+    raw["load"]["stages"][1]["until"] = "10s"
+    del raw["faults"][0]["target"]
+    raw["faults"][3]["name"] = raw["faults"][0]["name"]
+    text = "\n".join(problems(raw))
+    assert "load.stages[1].until: must be later than the stage before" in text
+    assert "faults[0].target: is required" in text
+    assert "faults[3].name: 'web-server-down' is used twice" in text
+
+
+def test_empty_and_missing_campaigns(tmp_path: Path) -> None:
+    (tmp_path / "empty.yml").write_text("")
+    with pytest.raises(EmopsError, match="campaign: is empty"):
+        load_campaign(str(tmp_path / "empty.yml"))
+    with pytest.raises(EmopsError, match=r"no campaign 'nope'.*known campaigns: .*paper"):
+        load_campaign("nope")
+    (tmp_path / "bad.yml").write_text("name: [unclosed\n")
+    with pytest.raises(EmopsError) as err:
+        load_campaign(str(tmp_path / "bad.yml"))
+    assert "bad.yml:" in str(err.value) and "not valid YAML" in str(err.value)
