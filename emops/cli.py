@@ -24,6 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from capacity.cli import register as register_capacity
+    from dashboard.cli import register as register_dashboard
     from emops.inventory_cli import register as register_inventory
     from emops.monitoring.cli import register as register_monitor
     from emops.vendor.cli import register as register_vendor
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_capacity(commands)
     register_lab(commands)
     register_monitor(commands)
+    register_dashboard(commands)
     register_vendor(commands)
     register_campaign(commands)
     return parser

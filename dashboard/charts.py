@@ -1,0 +1,76 @@
+"""Range answers as tables Streamlit can chart, and the one layered chart it cannot draw alone.
+
+Kept apart from the pages so a page reads as "ask, then show", and the
+shape of a Prometheus matrix is known in one place.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from dashboard.prometheus import Series
+
+DECADES = [10**k for k in range(3, 12)]  # 1k ... 100G: symlog's own ticks are too sparse
+
+
+def time_frame(series: list[Series], label: str) -> pd.DataFrame:
+    """One column per series (named by `label`'s value), indexed by UTC time."""
+    columns = {}
+    for s in series:
+        name = s.labels.get(label) or ", ".join(f"{k}={v}" for k, v in s.labels.items()) or "value"
+        columns[name] = pd.Series(
+            [v for _, v in s.points],
+            index=pd.to_datetime([t for t, _ in s.points], unit="s", utc=True),
+        )
+    if not columns:
+        return pd.DataFrame()
+    return pd.DataFrame(columns).sort_index()
+
+
+def capacity_chart(
+    measured: pd.DataFrame, capacity_bps: float, planned_bps: float, required_bps: float
+) -> alt.LayerChart:
+    """Measured traffic over time against the link's capacity and the planner's estimate."""
+    if measured.empty:
+        data = pd.DataFrame({"time": pd.Series(dtype="datetime64[ns, UTC]"), "bps": []})
+    else:
+        first = measured.columns[0]
+        data = measured.reset_index(names="time").rename(columns={first: "bps"})
+    line = (
+        alt.Chart(data)
+        .mark_line(color="#1565c0")
+        .encode(
+            x=alt.X("time:T", title=None),
+            # symlog: a 2M bundle's demand and a GE link's capacity on one readable axis
+            y=alt.Y(
+                "bps:Q",
+                title="bit/s (busier direction)",
+                scale=alt.Scale(type="symlog"),
+                axis=alt.Axis(format="~s", values=DECADES),
+            ),
+            tooltip=["time:T", alt.Tooltip("bps:Q", format=".3s")],
+        )
+    )
+    levels = pd.DataFrame(
+        {
+            "level": ["capacity", "planner estimate", "planner + headroom"],
+            "bps": [capacity_bps, planned_bps, required_bps],
+        }
+    )
+    rules = (
+        alt.Chart(levels)
+        .mark_rule(strokeDash=[6, 4])
+        .encode(
+            y=alt.Y("bps:Q", scale=alt.Scale(type="symlog")),
+            color=alt.Color(
+                "level:N",
+                scale=alt.Scale(
+                    domain=list(levels["level"]), range=["#c62828", "#2e7d32", "#f9a825"]
+                ),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["level:N", alt.Tooltip("bps:Q", format=".3s")],
+        )
+    )
+    return alt.layer(line, rules)

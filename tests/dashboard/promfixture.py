@@ -1,0 +1,353 @@
+"""A real Prometheus, fed by a tiny exporter of emops_* series with known values.
+
+The exporter publishes, for every device and link of the lab inventory, what
+the collectors would (docs/metrics.md), with values chosen so each dashboard
+state appears: a WAN link down with its backup bundle carrying the site's
+traffic, a bundle member down, a web server whose agent stopped answering,
+an HAProxy backend DOWN, a standby lagging, one site's VIP probe failing.
+
+Counters are exposed with explicit timestamps and values proportional to them
+(value = rate x time), so every rate() Prometheus computes is exactly the
+chosen rate, whatever the scrape jitter: the dashboard and the test see the
+same numbers.
+
+Everything listens on 127.0.0.1 on free ports and is stopped by PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+from dashboard import queries
+from dashboard.prometheus import PrometheusClient
+from dashboard.timerange import TimeRange
+from emops.topology.model import Link, Topology
+
+PROMETHEUS_BIN = "/usr/bin/prometheus"
+SCRAPE_S = 1
+DOWN_LINK = "qinghe-private"  # cut: its backup bundle carries the site's traffic
+CARRYING_BACKUP = "qinghe-backup"
+DEGRADED_BUNDLE = ("anping-backup", 3)  # (link, member index) whose member is down
+SILENT_DEVICE = "hq-web4"  # SNMP agent stopped answering; HAProxy marks it DOWN too
+FAILING_PROBE_SITE = "qinghe"
+LAGGING_STANDBY = ("hq-db2", 2.5)
+# Probe latency: cumulative share of probes at or below each bucket bound (seconds).
+PROBE_BUCKETS = ((0.01, 0.10), (0.025, 0.40), (0.05, 0.70), (0.1, 0.90), (0.25, 0.97),
+                 (0.5, 0.99), (1.0, 1.0))  # fmt: skip
+PROBES_PER_S = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ifname(link: Link, end: str, member: int | None) -> str:
+    endpoint = getattr(link.members[member] if member is not None else link, end)
+    return endpoint.interface or f"{link.name}-{end}"
+
+
+@dataclass
+class LabSeries:
+    """The known values, derived from the inventory (so any lab inventory works)."""
+
+    topo: Topology
+    utilisation: dict[str, float] = field(default_factory=dict)  # link -> busier direction
+
+    def __post_init__(self) -> None:
+        for i, site in enumerate(self.topo.municipal_sites()):
+            for link in self.topo.wan_links(site.name, "primary"):
+                self.utilisation[link.name] = 0.0 if link.name == DOWN_LINK else 0.05 * (i + 1)
+            for link in self.topo.wan_links(site.name, "backup"):
+                self.utilisation[link.name] = 0.5 if link.name == CARRYING_BACKUP else 0.0
+        for link in self.topo.links:
+            self.utilisation.setdefault(link.name, 0.1 if link.role == "lag" else 0.2)
+
+    def member_up(self, link: str, member: int | None) -> bool:
+        return link != DOWN_LINK and (link, member) != DEGRADED_BUNDLE
+
+    def carrying_members(self, link: Link) -> list[int | None]:
+        """The members that are up share the link's traffic (None: an unbundled link)."""
+        members = list(range(len(link.members))) if link.members else [None]
+        return [m for m in members if self.member_up(link.name, m)]
+
+    def ends(self):
+        """(link, member index or None, end 'a'/'b', device, ifname, share of the link's bps)."""
+        for link in self.topo.links:
+            members = range(len(link.members)) if link.members else [None]
+            for member in members:
+                for end, share in (("a", 1.0), ("b", 0.5)):  # b sends half what a sends
+                    device = getattr(link, end).device
+                    yield link, member, end, device, _ifname(link, end, member), share
+
+
+class LabCollector:
+    """A prometheus_client collector: every emops_* series of the lab, at known values."""
+
+    def __init__(self, series: LabSeries) -> None:
+        self.s = series
+        self.topo = series.topo
+
+    def _device_labels(self, name: str) -> list[str]:
+        d = self.topo.devices[name]
+        return [d.name, d.site, d.role]
+
+    def collect(self) -> list[Metric]:
+        now_ms = int(time.time() * 1000)
+        t = now_ms / 1000
+        return [
+            *self._devices(),
+            *self._interfaces(t),
+            self._capacity(),
+            *self._probes(t),
+            *self._haproxy(),
+            *self._postgres(),
+        ]
+
+    def _devices(self) -> list[Metric]:
+        up = GaugeMetricFamily("emops_snmp_up", "", labels=["device", "site", "role"])
+        cpu = GaugeMetricFamily(
+            "emops_device_cpu_load_ratio", "", labels=["device", "site", "role"]
+        )
+        for name in self.topo.devices:
+            up.add_metric(self._device_labels(name), 0.0 if name == SILENT_DEVICE else 1.0)
+            cpu.add_metric(self._device_labels(name), 0.5 if name == "hq-db1" else 0.25)
+        return [up, cpu]
+
+    def _interfaces(self, t: float) -> list[Metric]:
+        labels = ["device", "site", "role", "ifname", "link", "link_role", "member"]
+        oper = GaugeMetricFamily("emops_interface_oper_up", "", labels=labels)
+        tx = CounterMetricFamily("emops_interface_transmit_bytes_total", "", labels=labels)
+        for link, member, _end, device, ifname, share in self.s.ends():
+            values = [*self._device_labels(device), ifname, link.name, link.role]
+            values.append("" if member is None else str(member))
+            oper.add_metric(values, 1.0 if self.s.member_up(link.name, member) else 0.0)
+            carried = self.s.carrying_members(link)
+            bits = self.s.utilisation[link.name] * link.capacity_bps * share
+            mine = bits / len(carried) if member in carried else 0.0
+            tx.add_metric(values, mine / 8 * t, timestamp=t)
+        return [oper, tx]
+
+    def _capacity(self) -> Metric:
+        cap = GaugeMetricFamily(
+            "emops_link_capacity_bits_per_second", "", labels=["link", "link_role", "site"]
+        )
+        for link in self.topo.links:
+            cap.add_metric([link.name, link.role, self.topo.site_of_link(link)], link.capacity_bps)
+        return cap
+
+    def _probes(self, t: float) -> list[Metric]:
+        labels = ["service", "target", "site"]
+        success = GaugeMetricFamily("emops_probe_success", "", labels=labels)
+        duration = HistogramMetricFamily("emops_probe_duration_seconds", "", labels=labels)
+        targets = [("vip", s.name) for s in self.topo.municipal_sites()]
+        targets += [(d.name, d.site) for d in self.topo.devices.values() if d.role == "web"]
+        for target, site in targets:
+            ok = site != FAILING_PROBE_SITE and target != SILENT_DEVICE
+            success.add_metric(["marketing", target, site], 1.0 if ok else 0.0)
+            slow = 2.0 if target == "vip" else 1.0  # the VIP path crosses the WAN: slower
+            count = PROBES_PER_S * t
+            buckets = [(f"{bound * slow:g}", share * count) for bound, share in PROBE_BUCKETS]
+            buckets.append(("+Inf", count))
+            duration.add_metric(["marketing", target, site], buckets, 0.05 * count, timestamp=t)
+        return [success, duration]
+
+    def _haproxy(self) -> list[Metric]:
+        status = GaugeMetricFamily(
+            "haproxy_server_status", "", labels=["device", "proxy", "server", "state"]
+        )
+        active = GaugeMetricFamily("haproxy_backend_active_servers", "", labels=["device", "proxy"])
+        webs = sorted(d.name for d in self.topo.devices.values() if d.role == "web")
+        for lb in sorted(d.name for d in self.topo.devices.values() if d.role == "load_balancer"):
+            for web in webs:
+                current = "DOWN" if web == SILENT_DEVICE else "UP"
+                for state in ("UP", "DOWN", "MAINT", "DRAIN", "NOLB"):
+                    status.add_metric([lb, "marketing", web, state], float(state == current))
+            active.add_metric([lb, "marketing"], float(sum(w != SILENT_DEVICE for w in webs)))
+        return [status, active]
+
+    def _postgres(self) -> list[Metric]:
+        up = GaugeMetricFamily("emops_postgres_up", "", labels=["device"])
+        lag = GaugeMetricFamily("emops_postgres_replication_lag_seconds", "", labels=["device"])
+        for d in sorted(self.topo.devices_with_role("db"), key=lambda d: d.name):
+            up.add_metric([d.name], 1.0)
+            lag.add_metric([d.name], LAGGING_STANDBY[1] if d.name == LAGGING_STANDBY[0] else 0.0)
+        return [up, lag]
+
+
+class Exporter:
+    """The collector served over HTTP on a free loopback port (a daemon thread)."""
+
+    def __init__(self, topo: Topology) -> None:
+        self.series = LabSeries(topo)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(LabCollector(self.series))
+        self.port = free_port()
+        self.server, self.thread = start_http_server(self.port, addr="127.0.0.1", registry=registry)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+RULES = """\
+groups:
+- name: dashboard-fixture
+  interval: 1s
+  rules:
+  - alert: WanLinkDown
+    expr: min by (link) (emops_interface_oper_up{link_role="primary"}) == 0
+    labels: {severity: page}
+    annotations:
+      summary: "{{ $labels.link }} is down"
+      description: "SNMP poll: down at both ends of {{ $labels.link }}; backup carries the site."
+  - alert: BackupCarryingTraffic
+    expr: min by (link) (emops_interface_oper_up{link="qinghe-backup"}) == 1
+    for: 1h
+    labels: {severity: info}
+    annotations:
+      summary: "{{ $labels.link }} carries traffic"
+"""
+
+
+class PrometheusServer:
+    """Debian's prometheus binary in a temporary directory, scraping one exporter."""
+
+    def __init__(self, workdir: Path, target: str) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        (workdir / "rules.yml").write_text(RULES)
+        (workdir / "prometheus.yml").write_text(
+            f"global:\n  scrape_interval: {SCRAPE_S}s\n  evaluation_interval: {SCRAPE_S}s\n"
+            f"rule_files: [{workdir / 'rules.yml'}]\n"
+            "scrape_configs:\n- job_name: emops-fixture\n"
+            f"  static_configs: [{{targets: ['{target}']}}]\n"
+        )
+        self.log = open(workdir / "prometheus.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                PROMETHEUS_BIN,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"prometheus exited: {(self.workdir / 'prometheus.log').read_text()}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("prometheus did not become ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        self.log.close()
+
+
+def wait_steady(url: str, exporter: Exporter, timeout_s: float = 90) -> None:
+    """Until rate() windows hold full windows of samples, at "now" and in subqueries."""
+    client = PrometheusClient(url, ttl_s=0, backoff_s=0)
+    r = TimeRange.last(3600, "lab")
+    expected = exporter.series.utilisation["anping-private"]
+    peak = queries.link_peak_utilisation(r.window, r.now_window, r.resolution)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        values = [
+            client.instant(queries.link_utilisation(r.now_window, "anping-private")).data,
+            [s for s in client.instant(peak).data if s.labels["link"] == "anping-private"],
+        ]
+        steady = all(v and abs(v[0].value - expected) < 1e-9 for v in values)
+        firing = [a for a in client.alerts().data if a.get("state") == "firing"]
+        if steady and firing:
+            return
+        time.sleep(1)
+    raise TimeoutError(f"Prometheus at {url} did not reach steady values")
+
+
+class Forwarder:
+    """A TCP relay to Prometheus that can be cut: Prometheus 'goes down' for one client only."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.listener.close()
