@@ -121,6 +121,7 @@ def _flow(ctx: Context, spec: Any, index: int, zones: dict[str, Data]) -> Data |
         ok = False
     if not ok:
         return None
+    known = len(ctx.facts.problems)
     src_roles = list(spec.get("from_roles") or [])
     dst_roles = list(spec.get("to_roles") or [])
     sources = _addresses_of_roles(ctx, src_roles, f"{field}.from_roles")
@@ -133,7 +134,8 @@ def _flow(ctx: Context, spec: Any, index: int, zones: dict[str, Data]) -> Data |
         implied |= {v.port for s in ctx.topo.segments for v in s.vips if v.name in vips and v.port}
         ports = sorted(implied)
         if not ports:
-            ctx.problem(f"{field}.ports", "no ports given or implied", "add ports: [...]")
+            if len(ctx.facts.problems) == known:  # not just a consequence of a bad name
+                ctx.problem(f"{field}.ports", "no ports given or implied", "add ports: [...]")
             return None
     return {
         "name": str(spec["name"]),

@@ -5,7 +5,11 @@ from __future__ import annotations
 from emops.structured.context import OSPF_COST, OSPF_SEGMENT_COST, Context, Data
 
 SPF_THROTTLE_MS = {"delay": 0, "initial_hold": 50, "max_hold": 1000}
+# LSA origination and arrival limits (OSPF's 5 s / 1 s defaults would hold a
+# repaired link's return for up to 5 s after its failure)
+LSA_TIMERS_MS = {"throttle": 200, "min_arrival": 100}
 HELLO_MULTIPLIER = 4  # hellos per second; a neighbour is dead after 1 s of silence
+RETRANSMIT_INTERVAL_S = 1  # a lost database-description packet costs 1 s, not OSPF's 5
 MAXIMUM_PATHS = 8  # enough for a 4 x 2M backup bundle and the two-member LAG
 
 
@@ -58,7 +62,9 @@ def ospf(ctx: Context) -> Data:
             "router_id": str(ctx.device.mgmt_address),
             "area": "0.0.0.0",
             "hello_multiplier": HELLO_MULTIPLIER,
+            "retransmit_interval_s": RETRANSMIT_INTERVAL_S,
             "spf_throttle_ms": dict(SPF_THROTTLE_MS),
+            "lsa_timers_ms": dict(LSA_TIMERS_MS),
             "maximum_paths": MAXIMUM_PATHS,
             "interfaces": ifaces,
         }

@@ -8,6 +8,8 @@ none means the router already runs the file (ok), otherwise they are applied
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 DOCUMENTATION = r"""
@@ -27,13 +29,10 @@ EXAMPLES = r"""
 UNREMOVABLE = ("frr version", "frr defaults", "service integrated-vtysh-config")
 
 
-def _delta(module: AnsibleModule) -> tuple[list[str], list[str]]:
-    p = module.params
-    rc, out, err = module.run_command(["python3", p["script"], "--test", p["path"]])
-    if rc != 0:
-        module.fail_json(msg=f"frr-reload --test failed: {err.strip()[-2000:]}")
+def parse_delta(text: str) -> tuple[list[str], list[str]]:
+    """(lines to delete, lines to add) from `frr-reload.py --test` output."""
     section, delete, add = None, [], []
-    for line in out.splitlines():
+    for line in text.splitlines():
         if line.startswith("Lines To Delete"):
             section = delete
         elif line.startswith("Lines To Add"):
@@ -44,6 +43,18 @@ def _delta(module: AnsibleModule) -> tuple[list[str], list[str]]:
     return keep, [line for line in add if not line.strip().startswith(UNREMOVABLE)]
 
 
+def _delta(module: AnsibleModule) -> tuple[list[str], list[str]]:
+    p = module.params
+    rc, out, err = module.run_command(["python3", p["script"], "--test", p["path"]])
+    if rc != 0 and module.check_mode and "failed to connect to any daemons" in err + out:
+        # check mode before the daemons run (a bare device): all of the file is to add
+        with open(p["path"]) as handle:
+            return [], [line.rstrip() for line in handle if line.strip() and line[0] != "!"]
+    if rc != 0:
+        module.fail_json(msg=f"frr-reload --test failed: {err.strip()[-2000:]}")
+    return parse_delta(out)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -52,6 +63,8 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
+    if module.check_mode and not os.path.exists(module.params["path"]):
+        module.exit_json(changed=True, msg="the file is not written yet (check mode)")
     delete, add = _delta(module)
     diff = {
         "before_header": "running-config (lines to delete)",

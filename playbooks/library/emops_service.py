@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 
 from ansible.module_utils.basic import AnsibleModule
@@ -21,8 +22,9 @@ short_description: Start, stop, restart or reload a daemon (systemd, or the twin
 description:
   - With I(manager=lab) the daemon is registered and run by C(python -m lab.services)
     inside the twin device; a changed I(command) restarts it with the new one.
-  - With I(manager=systemd) the unit I(name) is driven by systemctl; when no packaged
-    unit exists and I(command) is given, a simple unit is written first.
+  - With I(manager=systemd) the unit is driven by systemctl and runs exactly I(command):
+    a unit is written when no package ships one, else a drop-in overrides its ExecStart
+    (not for daemons of a multi-daemon unit, I(unit) differing from I(name)).
   - Check mode reports what would change and does nothing.
 options:
   name: {type: str, required: true, description: Service name (the lab registry's).}
@@ -91,6 +93,8 @@ def run_lab(module: AnsibleModule) -> dict:
     running = bool(current and current["running"])
     differs = bool(current and p["command"] and current["argv"] != p["command"])
     if not current and not p["command"] and state != "stopped":
+        if module.check_mode:  # a handler after a start task that check mode only reported
+            return {"changed": True}
         module.fail_json(msg=f"service {p['name']} is not registered: give its command")
     if state == "stopped":
         if running and not module.check_mode:
@@ -110,45 +114,69 @@ def run_lab(module: AnsibleModule) -> dict:
     return {"changed": True, "pid": lab.start()}
 
 
+def _unit_text(p: dict, packaged: bool) -> str:
+    """A whole unit (none packaged) or a drop-in making the packaged unit run `command`."""
+    forking = [f"PIDFile={p['pidfile']}", "Type=forking"] if p["pidfile"] else ["Type=simple"]
+    service = [
+        *([] if packaged else [f"Description=emops {p['name']}"]),
+        *forking,
+        *(["PIDFile=", "ExecStartPre=", "ExecStart="] if packaged and not p["pidfile"] else []),
+        *(["ExecStartPre=", "ExecStart="] if packaged and p["pidfile"] else []),
+        *[f"Environment={shlex.quote(f'{k}={v}')}" for k, v in sorted(p["env"].items())],
+        f"ExecStart={shlex.join(p['command'])}",
+        *(["ExecReload="] if packaged else []),
+        f"ExecReload=/bin/kill -{p['reload_signal'].upper()} $MAINPID",
+        *([] if packaged else ["Restart=on-failure"]),
+    ]
+    head = ["# written by emops (playbooks/library/emops_service.py)"]
+    if packaged:
+        return "\n".join([*head, "[Service]", *service, ""])
+    unit = ["[Unit]", f"Description=emops {p['name']}", "After=network-online.target"]
+    rest = ["[Service]", *service[1:], "[Install]", "WantedBy=multi-user.target", ""]
+    return "\n".join([*head, *unit, *rest])
+
+
 def run_systemd(module: AnsibleModule) -> dict:
+    """systemctl on the unit. A daemon with its own unit runs exactly `command`: a unit
+    is written when no package ships one, else a drop-in overrides ExecStart. A daemon
+    that is part of a packaged multi-daemon unit (`unit` differs: FRR) only drives it."""
     p = module.params
     name = p["unit"] or p["name"]
     unit = name if "." in name else f"{name}.service"
     changed = False
-    if p["command"] and not any(os.path.exists(os.path.join(d, unit)) for d in UNIT_DIRS):
-        text = "\n".join(
-            [
-                "# written by emops (playbooks/library/emops_service.py)",
-                "[Unit]",
-                f"Description=emops {name}",
-                "After=network-online.target",
-                "[Service]",
-                *[f"Environment={k}={v}" for k, v in sorted(p["env"].items())],
-                f"ExecStart={' '.join(p['command'])}",
-                *([f"PIDFile={p['pidfile']}", "Type=forking"] if p["pidfile"] else []),
-                f"ExecReload=/bin/kill -{p['reload_signal'].upper()} $MAINPID",
-                "Restart=on-failure",
-                "[Install]",
-                "WantedBy=multi-user.target",
-                "",
-            ]
+    if p["command"] and (p["unit"] is None or p["unit"] == p["name"]):
+        packaged = any(os.path.exists(os.path.join(d, unit)) for d in UNIT_DIRS[1:])
+        path = (
+            os.path.join(UNIT_DIRS[0], f"{unit}.d", "emops.conf")
+            if packaged
+            else os.path.join(UNIT_DIRS[0], unit)
         )
-        if not module.check_mode:
-            with open(os.path.join(UNIT_DIRS[0], unit), "w") as handle:
-                handle.write(text)
-            module.run_command(["systemctl", "daemon-reload"], check_rc=True)
-        changed = True
+        text = _unit_text(p, packaged)
+        old = None
+        if os.path.exists(path):
+            with open(path) as handle:
+                old = handle.read()
+        if old != text:
+            changed = True
+            if not module.check_mode:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w") as handle:
+                    handle.write(text)
+                module.run_command(["systemctl", "daemon-reload"], check_rc=True)
     rc, _out, _err = module.run_command(["systemctl", "is-active", "--quiet", unit])
     active = rc == 0
+    state = p["state"]
+    if changed and active and state == "started":
+        state = "restarted"  # the unit's command changed
     verb = {
         "started": None if active else "start",
         "stopped": "stop" if active else None,
         "restarted": "restart",
         "reloaded": "reload" if active else "start",
-    }[p["state"]]
+    }[state]
     if verb and not module.check_mode:
         module.run_command(["systemctl", verb, unit], check_rc=True)
-        if p["state"] != "stopped":
+        if state != "stopped":
             module.run_command(["systemctl", "enable", unit], check_rc=True)
     return {"changed": changed or verb is not None}
 
