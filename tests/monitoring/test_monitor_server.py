@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from monitor_helpers import ROOT, free_port, tool
+from monitor_rule_tests import ALL_ALERTS
 
 EMOPS = [sys.executable, "-m", "emops.cli"]
 
@@ -77,25 +78,7 @@ def test_up_loads_every_rule_then_down_stops_exactly_those(running):
 
     rules = get(f"http://{prom}/api/v1/rules")["data"]["groups"]
     loaded = {r["name"] for g in rules for r in g["rules"] if r["type"] == "alerting"}
-    expected = {
-        "LinkDown",
-        "BundleDegraded",
-        "WanUtilisationHigh",
-        "BackupBundleCarryingTraffic",
-        "WanSiteIsolated",
-        "LoadBalancerBackendDown",
-        "VirtualAddressUnreachable",
-        "MarketingServiceDown",
-        "VrrpMasterChanged",
-        "VrrpTwoMasters",
-        "VrrpNoMaster",
-        "DatabaseDown",
-        "DatabaseReplicationLag",
-        "LatencyBurning",
-        "SnmpTargetDown",
-        "ScrapeTargetDown",
-    }
-    assert loaded == expected
+    assert loaded == set(ALL_ALERTS)
     assert all(r["health"] != "err" for g in rules for r in g["rules"])
 
     # Prometheus talks to the Alertmanager it started, and scrapes itself on its own port
