@@ -27,6 +27,7 @@ from collectors.app.store import Store
 from collectors.app.targets import AppPlan, describe, plan_from
 from collectors.app.vantage import HOST, LocalVantage, NamespaceVantage, Vantage
 from collectors.app.vrrp import NetnsAddresses
+from collectors.options import add_safety_options, exporter_parser
 from collectors.safety import parse_listen
 from collectors.secrets import Decryptor, password_file
 from emops.errors import EmopsError
@@ -39,11 +40,9 @@ CLIENTS = "clients"  # --probe-from: every client device
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m collectors.app_exporter", description=__doc__.split("\n\n")[0]
+    p = exporter_parser(
+        "python -m collectors.app_exporter", __doc__.split("\n\n")[0], "127.0.0.1:9611"
     )
-    p.add_argument("--inventory", "-i", default="inventory/lab", help="inventory directory")
-    p.add_argument("--listen", default="127.0.0.1:9611", help="HTTP HOST:PORT for /metrics")
     p.add_argument("--interval", default="5s", help="time between rounds (e.g. 5s)")
     p.add_argument("--timeout", default="2s", help="per-check timeout (at most 90%% of interval)")
     p.add_argument("--max-in-flight", type=int, default=32, help="checks running at once")
@@ -70,15 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "off in production (VRRP-MIB not implemented)",
     )
     p.add_argument("--customer", type=int, default=1, help="the customer id probes read")
-    p.add_argument("--vault-password-file", help="decrypts the inventory's database secrets")
-    p.add_argument(
-        "--production",
-        action="store_true",
-        help="allow checks outside loopback and the lab (production inventory only)",
-    )
-    p.add_argument(
-        "--print-config", action="store_true", help="print the plan (secrets redacted) and exit"
-    )
+    add_safety_options(p, "database", "the plan")
     return p
 
 

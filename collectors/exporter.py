@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from collectors.exposition import SnmpCollector
 from collectors.links import interface_links, link_capacities
+from collectors.options import add_safety_options, exporter_parser
 from collectors.safety import connected_networks, parse_listen, unsafe_reason
 from collectors.secrets import Decryptor, password_file
 from collectors.snmp.poller import Poller, Target
@@ -40,11 +41,7 @@ DEFAULT_TRAP_PORT = 9162  # not 162: no root needed; the lab's snmpd sends here
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m collectors.exporter", description=__doc__.split("\n\n")[0]
-    )
-    p.add_argument("--inventory", "-i", default="inventory/lab", help="inventory directory")
-    p.add_argument("--listen", default="127.0.0.1:9610", help="HTTP HOST:PORT for /metrics")
+    p = exporter_parser("python -m collectors.exporter", __doc__.split("\n\n")[0], "127.0.0.1:9610")
     p.add_argument("--interval", default="5s", help="time between polls (e.g. 5s)")
     p.add_argument("--timeout", default="1s", help="per-request timeout")
     p.add_argument("--retries", type=int, default=2, help="resends per request")
@@ -55,15 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="trap receiver HOST:PORT ('off' to disable)",
     )
     p.add_argument("--events", default="-", help="trap event log (JSON lines), '-' = stdout")
-    p.add_argument("--vault-password-file", help="decrypts the inventory's SNMP secrets")
-    p.add_argument(
-        "--production",
-        action="store_true",
-        help="allow polling addresses outside loopback and the lab (production inventory only)",
-    )
-    p.add_argument(
-        "--print-config", action="store_true", help="print targets (secrets redacted) and exit"
-    )
+    add_safety_options(p, "SNMP", "targets")
     return p
 
 
