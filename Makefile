@@ -15,13 +15,41 @@ APT_PACKAGES := iproute2 nftables openssh-server openssh-client iperf3 postgresq
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint setup apt clean bench
+LAB_DIR    ?= /var/lib/emops-lab
+DASHBOARD_PID := $(OUT)/dashboard.pid
 
-demo: setup  ## the main job: plan the province's WAN links
+.PHONY: demo demo-down dashboard-start test lint setup apt clean bench
+
+# The main job: plan the province's WAN links, then bring up the digital twin,
+# provision it with the playbooks, watch it with Prometheus and the collectors,
+# run the short load-and-fault campaign, and serve the dashboard. Everything
+# keeps running in the background until `make demo-down`.
+demo: setup
 	@mkdir -p $(OUT)
 	$(EMOPS) capacity plan -i inventory/province --chart $(OUT)/capacity-plan.html \
 		--csv $(OUT)/capacity-plan.csv --json $(OUT)/capacity-plan.json
-	@echo "chart: $(OUT)/capacity-plan.html"
+	$(EMOPS) lab up
+	$(VENV)/bin/ansible-playbook -i inventory/lab playbooks/site.yml --limit @$(LAB_DIR)/limit
+	$(EMOPS) monitor up
+	$(EMOPS) campaign run smoke --out $(OUT)/campaigns/smoke
+	@$(MAKE) --no-print-directory dashboard-start
+	@echo "capacity plan: $(OUT)/capacity-plan.html"
+	@echo "Prometheus:    http://127.0.0.1:9090   Alertmanager: http://127.0.0.1:9093"
+	@echo "dashboard:     http://127.0.0.1:8501   (stop everything: make demo-down)"
+
+demo-down:  ## stop what `make demo` started: dashboard, monitoring, twin
+	@pid=$$(cat $(DASHBOARD_PID) 2>/dev/null); \
+	if [ -n "$$pid" ] && tr '\0' ' ' < /proc/$$pid/cmdline 2>/dev/null | grep -q "streamlit run .*dashboard/app.py"; then \
+		kill $$pid && echo "dashboard: stopped (pid $$pid)"; \
+	fi; rm -f $(DASHBOARD_PID)
+	-$(EMOPS) monitor down
+	$(EMOPS) lab down
+
+dashboard-start:
+	@pid=$$(cat $(DASHBOARD_PID) 2>/dev/null); \
+	if [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then echo "dashboard: already running (pid $$pid)"; \
+	else nohup $(EMOPS) dashboard --alertmanager http://127.0.0.1:9093 > $(OUT)/dashboard.log 2>&1 & \
+		echo $$! > $(DASHBOARD_PID); echo "dashboard: started (pid $$!)"; fi
 
 test: setup lint  ## lint, then every test
 	$(VENV)/bin/pytest

@@ -159,7 +159,7 @@ def build_runner(args: argparse.Namespace, topo: Topology, plan: AppPlan) -> App
 async def serve(args: argparse.Namespace) -> None:
     listen = parse_listen(args.listen)
     interval = parse_time(args.interval, "--interval")
-    topo = load_topology(args.inventory)  # inventory -> model
+    topo = load_topology(args.inventory, args.sites)  # inventory -> model
     if args.production and topo.is_lab:
         raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
     decryptor = Decryptor(password_file(Path(args.inventory), args.vault_password_file))

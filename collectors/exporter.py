@@ -33,6 +33,7 @@ from collectors.snmp.poller import Poller, Target
 from collectors.targets import describe, targets_from, trap_communities
 from collectors.traps import TrapReceiver, TrapState
 from emops.errors import EmopsError
+from emops.monitoring.hashmod import devices_of_shard
 from emops.topology import load_topology
 from emops.units import parse_time
 
@@ -52,8 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="trap receiver HOST:PORT ('off' to disable)",
     )
     p.add_argument("--events", default="-", help="trap event log (JSON lines), '-' = stdout")
+    p.add_argument(
+        "--shard",
+        type=parse_shard,
+        default=(0, 1),
+        metavar="K/N",
+        help="poll only the devices Prometheus' hashmod gives shard K of N (default 0/1: all)",
+    )
     add_safety_options(p, "SNMP", "targets")
     return p
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """'K/N' -> (K, N) with 0 <= K < N, the way `emops monitor config --shards N` numbers them."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N with 0 <= K < N (e.g. 0/2)")
+    return int(k), int(n)
 
 
 def make_guard(production: bool) -> Callable[[Target], str | None]:
@@ -74,17 +90,20 @@ async def serve(args: argparse.Namespace) -> None:
     traps_at = None if args.traps == "off" else parse_listen(args.traps, "--traps")
     interval = parse_time(args.interval, "--interval")
     timeout = parse_time(args.timeout, "--timeout")
-    topo = load_topology(args.inventory)  # inventory -> model
+    topo = load_topology(args.inventory, args.sites)  # inventory -> model
     if args.production and topo.is_lab:
         raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
     decryptor = Decryptor(password_file(Path(args.inventory), args.vault_password_file))
     targets = targets_from(topo, decryptor)  # model -> targets with credentials
+    shard, shards = args.shard
+    mine = set(devices_of_shard([t.device for t in targets], shard, shards))
+    polled = [t for t in targets if t.device in mine]  # traps: any device may send to any shard
     if args.print_config:
-        print(json.dumps(describe(targets), indent=2))
+        print(json.dumps(describe(polled), indent=2))
         return
     links = interface_links(topo)  # ifname -> link labels
     poller = Poller(
-        targets,
+        polled,
         timeout=timeout,
         retries=args.retries,
         deadline=max(timeout, interval * 0.9),
@@ -110,7 +129,7 @@ async def serve(args: argparse.Namespace) -> None:
         )
         receiver.start()
     server, _ = start_http_server(listen[1], listen[0], registry=registry)
-    log.info("serving http://%s:%d/metrics for %d targets", *listen, len(targets))
+    log.info("serving http://%s:%d/metrics for %d targets", *listen, len(polled))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,6 +10,12 @@ def exporter_parser(prog: str, description: str, listen: str) -> argparse.Argume
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--inventory", "-i", default="inventory/lab", help="inventory directory")
     p.add_argument("--listen", default=listen, help="HTTP HOST:PORT for /metrics")
+    p.add_argument(
+        "--sites",
+        type=int,
+        metavar="N",
+        help="only HQ and the first N municipal companies (the size of a running twin)",
+    )
     return p
 
 

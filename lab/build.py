@@ -21,7 +21,7 @@ from ipaddress import ip_address, ip_network
 
 from emops.errors import EmopsError
 from emops.files import write_atomic
-from emops.topology import load_topology
+from emops.topology import cut_to_sites, load_topology
 from emops.topology.model import LAB_PREFIX, Topology
 from lab import kernel
 from lab.paths import device_dir, lab_dir, limit_file, state_file
@@ -57,12 +57,9 @@ def lab_lock() -> Iterator[None]:
 def load_lab(inventory: str, sites: int | None) -> tuple[Topology, LabPlan]:
     """Validate the inventory and the site count, and plan the twin: no side effects."""
     topo = load_topology(inventory)
-    available = len(topo.municipal_sites())
-    if sites is not None and not 1 <= sites <= available:
-        raise EmopsError.of(
-            "--sites", f"{sites} is out of range", f"give 1 to {available} municipal companies"
-        )
-    cut = topo.subset(sites if sites is not None else min(DEFAULT_SITES, available))
+    cut = cut_to_sites(
+        topo, sites if sites is not None else min(DEFAULT_SITES, len(topo.municipal_sites()))
+    )
     return cut, plan_lab(cut)
 
 
@@ -262,6 +259,14 @@ def lab_up(
 
 
 # --- down ---------------------------------------------------------------------
+
+
+def running_sites(inventory: str | os.PathLike[str]) -> int | None:
+    """How many municipal companies the running twin of `inventory` has (None: no twin)."""
+    state = read_state()
+    if not state or state["inventory"] != os.path.abspath(inventory):
+        return None
+    return len(state["sites"]) - 1
 
 
 def read_state() -> dict | None:

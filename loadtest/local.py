@@ -1,102 +1,50 @@
 """`--local`: the system under test on loopback, so a campaign runs end to end without the twin.
 
-A private PostgreSQL 15 cluster in a temporary directory (listening only on
-127.0.0.1, its own socket directory, run as the `postgres` user when we are
-root, since postgres refuses root), the generated customer base, and the
-marketing service as a subprocess on a free loopback port. Everything is
-stopped and removed on exit, whatever happened; nothing else on the machine is
-touched. Every wait has a deadline.
+A private PostgreSQL 15 cluster in a temporary directory (lab.postgres_local:
+listening only on 127.0.0.1, its own socket directory, run as the `postgres`
+user when we are root, since postgres refuses root), the generated customer
+base, and the marketing service as a subprocess on a free loopback port.
+Everything is stopped and removed on exit, whatever happened; nothing else on
+the machine is touched. Every wait has a deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from emops.errors import EmopsError
+from lab.postgres_local import ClusterError, PrivateCluster, free_port, installed
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 START_TIMEOUT_S = 60.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def private_cluster(root: Path) -> PrivateCluster:
+    """The campaign's cluster: room for the Locust users' connections, short command timeouts."""
+    return PrivateCluster(
+        root, free_port(), max_connections=200, command_timeout_s=START_TIMEOUT_S, stop_wait_s=30
+    )
 
 
-@dataclass
-class PrivateCluster:
-    """A throwaway PostgreSQL cluster on 127.0.0.1:`port`, owned by this process."""
-
-    root: Path
-    port: int
-
-    def dsn(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    def _run(self, *argv: str | Path) -> subprocess.CompletedProcess[str]:
-        as_user: dict[str, Any] = {}
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            as_user = {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
-        return subprocess.run(
-            [str(a) for a in argv],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT_S,
-            check=False,
-            **as_user,
+def start_cluster(cluster: PrivateCluster) -> None:
+    """initdb and start, with the problems worded for `--local` (the CLI prints them)."""
+    if not installed():
+        raise EmopsError.of(
+            "--local", "PostgreSQL 15 is not installed", "apt-get install -y postgresql"
         )
-
-    def start(self) -> None:
-        if not (PG_BIN / "initdb").exists():
-            raise EmopsError.of(
-                "--local", "PostgreSQL 15 is not installed", "apt-get install -y postgresql"
-            )
-        sock = self.root / "sock"
-        sock.mkdir()
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            for path in (self.root, sock):
-                os.chown(path, pg.pw_uid, pg.pw_gid)
-        data = self.root / "data"
-        done = self._run(
-            PG_BIN / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-            "--locale=C", "--no-sync",
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise EmopsError.of("--local", f"initdb failed: {done.stderr.strip()[-300:]}")
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={sock} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        done = self._run(
-            PG_BIN / "pg_ctl", "-D", data, "-l", self.root / "postgres.log", "-o", options,
-            "-w", "-t", str(int(START_TIMEOUT_S)), "start",
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise EmopsError.of(
-                "--local", f"PostgreSQL did not start: {done.stderr.strip()[-300:]}"
-            )
-
-    def stop(self) -> None:
-        self._run(
-            PG_BIN / "pg_ctl", "-D", self.root / "data", "stop", "-m", "fast", "-w", "-t", "30"
-        )
+    try:
+        cluster.init()
+        cluster.start()
+    except ClusterError as err:
+        what = "initdb failed" if err.step == "initdb" else "PostgreSQL did not start"
+        raise EmopsError.of("--local", f"{what}: {err.stderr.strip()[-300:]}") from err
 
 
 def start_service(dsn: str, log_path: Path, pool_size: int = 20) -> tuple[subprocess.Popen, str]:
@@ -151,11 +99,11 @@ def local_system(
     from lab.marketing import datagen
 
     root = Path(tempfile.mkdtemp(prefix="emops-campaign-pg-"))
-    cluster = PrivateCluster(root, free_port())
+    cluster = private_cluster(root)
     service: subprocess.Popen | None = None
     started = False
     try:
-        cluster.start()
+        start_cluster(cluster)
         started = True
         echo(f"local: PostgreSQL on 127.0.0.1:{cluster.port}, generating {customers} customers")
         asyncio.run(

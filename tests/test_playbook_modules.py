@@ -6,10 +6,16 @@ from __future__ import annotations
 import importlib.util
 from types import ModuleType
 
+import ansible.module_utils
 from testkit import ROOT
+
+MODULE_UTILS = str(ROOT / "playbooks" / "module_utils")
 
 
 def load(name: str) -> ModuleType:
+    # Ansible ships playbooks/module_utils inside the module; here they are found beside its own
+    if MODULE_UTILS not in ansible.module_utils.__path__:
+        ansible.module_utils.__path__.append(MODULE_UTILS)
     spec = importlib.util.spec_from_file_location(
         name, ROOT / "playbooks" / "library" / f"{name}.py"
     )

@@ -67,10 +67,16 @@ class NetnsAddresses:
 
 
 def parse_ip_addr(output: bytes | str) -> frozenset[str]:
-    """IPv4 addresses in `ip -j addr` output."""
+    """IPv4 addresses on links that carry traffic (`ip -j addr` output).
+
+    An address on a link that is down or has no carrier answers no ARP, so
+    holding it is not being master: a device taken down keeps its addresses
+    in the kernel but must not count as a second master.
+    """
     return frozenset(
         str(info["local"])
         for link in json.loads(output or "[]")
+        if "LOWER_UP" in link.get("flags", ())
         for info in link.get("addr_info", [])
         if info.get("family") == "inet" and "local" in info
     )

@@ -43,6 +43,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     up.add_argument(
         "--timeout", type=float, default=30.0, metavar="S", help="wait for ready (default 30)"
     )
+    up.add_argument(
+        "--no-collectors",
+        dest="collectors",
+        action="store_false",
+        help="only Prometheus and Alertmanager (collectors and alert sink run elsewhere)",
+    )
+    up.add_argument(
+        "--sites",
+        type=_positive,
+        metavar="N",
+        help="watch HQ and the first N municipal companies (default: the running twin's size)",
+    )
+    up.add_argument(
+        "--production",
+        action="store_true",
+        help="let the collectors poll addresses outside the lab (production inventory only)",
+    )
     up.set_defaults(run=_up)
 
     down = sub.add_parser("down", help="stop the Prometheus and Alertmanager that `up` started")
@@ -108,6 +125,9 @@ def _up(args: argparse.Namespace) -> int:
         shards=args.shards,
         remote_write=args.remote_write,
         timeout=args.timeout,
+        collectors=args.collectors,
+        sites=args.sites,
+        production=args.production,
     ):
         print(line)
     return 0

@@ -57,16 +57,29 @@ def generate(
     shards: int = 1,
     remote_write: str | None = None,
     endpoints: dict[str, str] | None = None,
+    sites: int | None = None,
 ) -> Path:
-    """Load the inventory, render the monitoring config, write it; returns the directory."""
-    topo = load_topology(inventory)  # the only reader of the inventory
+    """Load the inventory (HQ and `sites` companies if given), render the monitoring
+    config, write it; returns the directory."""
+    topo = load_topology(inventory, sites)  # the only reader of the inventory
+    target = Path(out_dir) if out_dir is not None else default_out_dir(topo.network)
+    generate_for(topo, target, shards=shards, remote_write=remote_write, endpoints=endpoints)
+    return target
+
+
+def generate_for(
+    topo: Topology,
+    target: Path,
+    *,
+    shards: int = 1,
+    remote_write: str | None = None,
+    endpoints: dict[str, str] | None = None,
+) -> None:
+    """Render the monitoring config of an already loaded model into `target`."""
     settings = settings_for(topo, shards=shards, remote_write=remote_write)
     if endpoints:
         settings = settings.with_endpoints(**endpoints)  # `monitor up` on other ports
-    generated = render_all(topo, settings)
-    target = Path(out_dir) if out_dir is not None else default_out_dir(topo.network)
-    write_files(target, generated)
-    return target
+    write_files(target, render_all(topo, settings))
 
 
 def write_files(target: Path, generated: GeneratedConfig) -> None:

@@ -1,22 +1,27 @@
-"""Run the real Prometheus and Alertmanager in the background, and stop exactly those.
+"""Run the real Prometheus and Alertmanager, and emops' collectors and alert sink,
+in the background, and stop exactly those.
 
 `up` renders the config from the inventory into the state directory (with the
 listen addresses it was given, so Prometheus scrapes itself and alerts the
-Alertmanager it really started), starts both daemons detached with pid files,
-and waits, bounded, until each answers /-/ready. `down` signals only the PIDs
-in those files, and only if each still runs our binary with our config: a
-stale pid file never kills a stranger. State lives under EMOPS_MONITOR_DIR
+Alertmanager it really started), starts every daemon detached with a pid file,
+records their command lines, and waits, bounded, until each answers its ready
+path. On the lab inventory the collectors watch the running twin: its size,
+its management address for traps. `down` signals only the PIDs in those
+files, and only if each still runs our binary with our arguments: a stale pid
+file never kills a stranger. State lives under EMOPS_MONITOR_DIR
 (default /var/lib/emops-monitor).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +30,10 @@ from pathlib import Path
 
 from emops.errors import EmopsError
 from emops.files import write_atomic
-from emops.monitoring.generate import ALERTMANAGER_FILE, PROMETHEUS_FILE, generate
+from emops.monitoring.generate import ALERTMANAGER_FILE, PROMETHEUS_FILE, generate_for
+from emops.monitoring.hashmod import shard_port
+from emops.monitoring.settings import settings_for
+from emops.topology import Topology, cut_to_sites, load_topology
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"
@@ -41,12 +49,18 @@ def state_dir() -> Path:
 
 @dataclass(frozen=True)
 class Daemon:
-    """One of the two processes: how to start it and where its traces live."""
+    """One background process `up` starts: its command line and where its traces live."""
 
-    name: str  # prometheus | alertmanager
-    binary: str
+    name: str  # prometheus | alertmanager | alert-sink | snmp-collector[-K] | app-collector
+    argv: tuple[str, ...]
     listen: str
     state: Path
+    ready_path: str = "/-/ready"
+    identity: tuple[str, ...] = ()  # arguments only our instance carries (see _pid_of)
+
+    @property
+    def binary(self) -> str:
+        return self.argv[0]
 
     @property
     def pid_file(self) -> Path:
@@ -56,46 +70,71 @@ class Daemon:
     def log_file(self) -> Path:
         return self.state / f"{self.name}.log"
 
-    @property
-    def config_dir(self) -> Path:
-        return self.state / "config"
-
-    def argv(self) -> list[str]:
-        if self.name == "prometheus":
-            return [
-                self.binary,
-                f"--config.file={self.config_dir / PROMETHEUS_FILE}",
-                f"--storage.tsdb.path={self.state / 'prometheus-data'}",
-                f"--web.listen-address={self.listen}",
-            ]
-        return [
-            self.binary,
-            f"--config.file={self.config_dir / ALERTMANAGER_FILE}",
-            f"--storage.path={self.state / 'alertmanager-data'}",
-            f"--web.listen-address={self.listen}",
-            "--cluster.listen-address=",  # no gossip: one Alertmanager, nothing to peer with
-        ]
-
     def url(self, path: str) -> str:
         return f"http://{self.listen}{path}"
 
+    def as_record(self) -> dict:
+        return {
+            "name": self.name,
+            "argv": list(self.argv),
+            "listen": self.listen,
+            "ready_path": self.ready_path,
+            "identity": list(self.identity),
+        }
 
-def daemons(state: Path, prometheus: str, alertmanager: str) -> list[Daemon]:
+    @classmethod
+    def from_record(cls, record: dict, state: Path) -> Daemon:
+        return cls(
+            record["name"],
+            tuple(record["argv"]),
+            record["listen"],
+            state,
+            record.get("ready_path", "/-/ready"),
+            tuple(record.get("identity", ())),
+        )
+
+
+def server_daemons(state: Path, prometheus: str, alertmanager: str) -> list[Daemon]:
     """Alertmanager first: Prometheus should find it when it starts sending."""
+    config = state / "config"
+    am_config = f"--config.file={config / ALERTMANAGER_FILE}"
+    prom_config = f"--config.file={config / PROMETHEUS_FILE}"
     return [
-        Daemon("alertmanager", ALERTMANAGER_BIN, alertmanager, state),
-        Daemon("prometheus", PROMETHEUS_BIN, prometheus, state),
+        Daemon(
+            "alertmanager",
+            (
+                ALERTMANAGER_BIN,
+                am_config,
+                f"--storage.path={state / 'alertmanager-data'}",
+                f"--web.listen-address={alertmanager}",
+                "--cluster.listen-address=",  # no gossip: one Alertmanager, nothing to peer
+            ),
+            alertmanager,
+            state,
+            identity=(am_config,),
+        ),
+        Daemon(
+            "prometheus",
+            (
+                PROMETHEUS_BIN,
+                prom_config,
+                f"--storage.tsdb.path={state / 'prometheus-data'}",
+                f"--web.listen-address={prometheus}",
+            ),
+            prometheus,
+            state,
+            identity=(prom_config,),
+        ),
     ]
 
 
 def recorded_daemons(state: Path) -> list[Daemon]:
-    """The daemons as the last `up` started them (default addresses if it never ran)."""
-    saved = _read_state(state)
-    return daemons(
-        state,
-        saved.get("prometheus", "127.0.0.1:9090"),
-        saved.get("alertmanager", "127.0.0.1:9093"),
-    )
+    """The daemons as the last `up` started them (the two servers at their default
+    addresses if it never ran)."""
+    saved = _read_state(state).get("daemons")
+    if saved:
+        return [Daemon.from_record(r, state) for r in saved]
+    return server_daemons(state, "127.0.0.1:9090", "127.0.0.1:9093")
 
 
 # --- up ---------------------------------------------------------------------------
@@ -109,31 +148,44 @@ def up(
     shards: int = 1,
     remote_write: str | None = None,
     timeout: float = READY_TIMEOUT_S,
+    collectors: bool = True,
+    sites: int | None = None,
+    production: bool = False,
 ) -> list[str]:
-    """Start both daemons (or find them running); returns one line per daemon."""
+    """Start every daemon (or find them running); returns one line per daemon.
+
+    With `collectors`, also the alert sink and emops' own SNMP and application
+    collectors; on the lab inventory they watch the running twin (its size, its
+    management network for traps), so a twin must be up.
+    """
     state = state_dir()
     state.mkdir(parents=True, exist_ok=True)
-    running = [d for d in recorded_daemons(state) if _pid_of(d) is not None]
-    if len(running) == 2:
+    recorded = recorded_daemons(state)
+    running = [d for d in recorded if _pid_of(d) is not None]
+    if running and len(running) == len(recorded):
         return [f"{d.name}: already running at {d.listen} (pid {_pid_of(d)})" for d in running]
     if running:
         names = ", ".join(d.name for d in running)
         raise EmopsError.of("monitor", f"only {names} is running", "run `emops monitor down` first")
-    wanted = daemons(state, prometheus, alertmanager)
-    _check_installed(wanted)
+    topo, sites = _watched_topology(inventory, sites, collectors)
+    servers = server_daemons(state, prometheus, alertmanager)
+    extra = (
+        collector_daemons(state, inventory, topo, sites, shards, production) if collectors else []
+    )
+    wanted = [*extra[:1], servers[0], *extra[1:], servers[1]]  # sink, AM, collectors, Prometheus
+    _check_installed(servers)
     _check_free(wanted)
-    generate(
-        inventory,
+    if collectors:
+        _check_trap_address(trap_listen(topo))
+    generate_for(
+        topo,
         state / "config",
         shards=shards,
         remote_write=remote_write,
         endpoints={"prometheus": prometheus, "alertmanager": alertmanager},
     )
-    write_atomic(
-        state / STATE_FILE,
-        json.dumps({"prometheus": prometheus, "alertmanager": alertmanager, "inventory": inventory})
-        + "\n",
-    )
+    record = {"inventory": inventory, "sites": sites, "daemons": [d.as_record() for d in wanted]}
+    write_atomic(state / STATE_FILE, json.dumps(record, indent=1) + "\n")
     started: list[tuple[Daemon, int]] = []
     try:
         for daemon in wanted:
@@ -146,6 +198,100 @@ def up(
             daemon.pid_file.unlink(missing_ok=True)
         raise
     return [f"{d.name}: ready at http://{d.listen} (pid {_pid_of(d)})" for d in wanted]
+
+
+def _watched_topology(
+    inventory: str, sites: int | None, collectors: bool
+) -> tuple[Topology, int | None]:
+    """The model monitoring watches: on the lab inventory, the running twin's size."""
+    topo = load_topology(inventory)
+    if topo.is_lab and sites is None:
+        from lab.build import running_sites
+
+        sites = running_sites(inventory)
+        if sites is None and collectors:
+            raise EmopsError.of(
+                "monitor",
+                f"no twin of {inventory} is up for the collectors to watch",
+                "run `emops lab up` first, or add --no-collectors",
+            )
+    return (topo if sites is None else cut_to_sites(topo, sites)), sites
+
+
+def collector_daemons(
+    state: Path,
+    inventory: str,
+    topo: Topology,
+    sites: int | None,
+    shards: int,
+    production: bool,
+) -> list[Daemon]:
+    """The alert sink, one SNMP collector per shard (shard 0 takes the traps), the
+    application collector; each a `python -m` of this installation."""
+    endpoints = settings_for(topo).endpoints
+    common = ["-i", os.path.abspath(inventory)]
+    common += ["--sites", str(sites)] if sites is not None else []
+    common += ["--production"] if production else []
+    sink_listen = endpoints.alert_sink.removeprefix("http://").rstrip("/")
+    sink_log = str(state / "alerts.jsonl")
+    sink = ("-m", "emops.monitoring.alert_sink", "--listen", sink_listen, "--log", sink_log)
+    found = [
+        Daemon(
+            "alert-sink",
+            (sys.executable, *sink),
+            sink_listen,
+            state,
+            identity=(sink_log,),
+        )
+    ]
+    for shard in range(shards):
+        listen = (
+            f"{endpoints.snmp_collector_host}:{shard_port(shard, endpoints.snmp_collector_port)}"
+        )
+        events = str(state / f"traps-{shard}.jsonl")
+        traps = trap_listen(topo) if shard == 0 else "off"
+        argv = [sys.executable, "-m", "collectors.exporter", *common, "--listen", listen]
+        argv += ["--shard", f"{shard}/{shards}", "--traps", traps, "--events", events]
+        name = "snmp-collector" if shards == 1 else f"snmp-collector-{shard}"
+        found.append(Daemon(name, tuple(argv), listen, state, "/metrics", (events,)))
+    listen = endpoints.app_collector
+    argv = [sys.executable, "-m", "collectors.app_exporter", *common, "--listen", listen]
+    found.append(
+        Daemon(
+            "app-collector",
+            tuple(argv),
+            listen,
+            state,
+            "/metrics",
+            ("collectors.app_exporter", listen),
+        )
+    )
+    return found
+
+
+def trap_listen(topo: Topology) -> str:
+    """Where the devices send traps (the inventory's snmp.trap_receiver:trap_port)."""
+    for device in topo.devices.values():
+        snmp = device.vars.get("snmp") or {}
+        if snmp.get("trap_receiver"):
+            return f"{snmp['trap_receiver']}:{snmp.get('trap_port', 162)}"
+    return "127.0.0.1:9162"
+
+
+def _check_trap_address(listen: str) -> None:
+    host, _, port = listen.rpartition(":")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((host, int(port)))
+        except OSError as exc:
+            hint = (
+                "bring the twin up first (`emops lab up`) or add --no-collectors"
+                if exc.errno == errno.EADDRNOTAVAIL
+                else "stop what receives traps there"
+            )
+            raise EmopsError.of(
+                "snmp.trap_receiver", f"cannot receive traps at {listen} ({exc.strerror})", hint
+            ) from None
 
 
 def _check_installed(wanted: list[Daemon]) -> None:
@@ -176,7 +322,7 @@ def _check_free(wanted: list[Daemon]) -> None:
 def _start(daemon: Daemon) -> int:
     with open(daemon.log_file, "ab") as log:
         proc = subprocess.Popen(
-            daemon.argv(),
+            daemon.argv,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -188,7 +334,7 @@ def _start(daemon: Daemon) -> int:
 
 
 def _wait_ready(daemon: Daemon, pid: int, timeout: float) -> None:
-    """Poll /-/ready; the child's liveness, not its identity (it may not have exec'd yet)."""
+    """Poll its ready path; the child's liveness, not its identity (it may not have exec'd yet)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not _alive(pid):
@@ -197,7 +343,7 @@ def _wait_ready(daemon: Daemon, pid: int, timeout: float) -> None:
                 f"exited during start-up: {_log_tail(daemon)}",
                 f"see {daemon.log_file}",
             )
-        if _http_ok(daemon.url("/-/ready")):
+        if _http_ok(daemon.url(daemon.ready_path)):
             return
         time.sleep(0.2)
     raise EmopsError.of(
@@ -259,11 +405,10 @@ def _pid_of(daemon: Daemon) -> int | None:
     if not _alive(pid):
         return None
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return None
-    config = f"--config.file={daemon.config_dir}".encode()
-    ours = argv and argv[0] == daemon.binary.encode() and any(a.startswith(config) for a in argv)
+    ours = bool(argv) and argv[0] == daemon.binary and all(a in argv for a in daemon.identity)
     return pid if ours else None
 
 
@@ -290,13 +435,13 @@ class TargetHealth:
 
 
 def status() -> tuple[bool, list[str], list[TargetHealth]]:
-    """(both up, a line per daemon, Prometheus' view of its scrape targets)."""
+    """(every daemon ready, a line per daemon, Prometheus' view of its scrape targets)."""
     lines: list[str] = []
     healthy = True
     found = recorded_daemons(state_dir())
     for daemon in found:
         pid = _pid_of(daemon)
-        ready = pid is not None and _http_ok(daemon.url("/-/ready"))
+        ready = pid is not None and _http_ok(daemon.url(daemon.ready_path))
         healthy &= ready
         state = "ready" if ready else ("starting" if pid else "not running")
         where = f" at http://{daemon.listen} (pid {pid})" if pid else ""

@@ -1,7 +1,8 @@
 """Per-network monitoring settings: how fast to scrape, how long to wait, where things listen.
 
-The lab twin is scraped every 5 s so that a fault campaign sees alerts within
-seconds; the province is scraped every 30 s, which is what 5,000 devices and a
+The lab twin is scraped and evaluated every second so that a fault campaign
+sees alerts within seconds (its collectors poll every 5 s; traps land at
+once); the province is scraped every 30 s, which is what 5,000 devices and a
 real SNMP agent's CPU can bear. Every duration an alert waits is derived here,
 per network, so rules stay the same text with different numbers.
 """
@@ -32,7 +33,8 @@ class Timing:
     scrape_timeout: str
     evaluation_interval: str
     rate_window: str  # rate() window: at least 4 scrapes so one lost scrape is harmless
-    confirm_for: str  # `for:` of state alerts (a link down, a probe failing)
+    confirm_for: str  # `for:` of state alerts (a probe failing, a backend down)
+    link_for: str  # `for:` of LinkDown: the interface's own state, so no wait in the lab
     sustain_for: str  # `for:` of load alerts (utilisation must stay high)
     isolation_for: str  # `for:` of WanSiteIsolated: longer than rate_window, see docs
     change_window: str  # how long a VRRP master change stays visible
@@ -45,14 +47,15 @@ class Timing:
 
 
 LAB_TIMING = Timing(
-    scrape_interval="5s",
-    scrape_timeout="4s",
-    evaluation_interval="5s",
+    scrape_interval="1s",  # a trap becomes an alert within 5 s: trap ~2 s + scrape + eval
+    scrape_timeout="1s",
+    evaluation_interval="1s",
     rate_window="30s",
     confirm_for="10s",
+    link_for="0s",
     sustain_for="1m",
     isolation_for="30s",
-    change_window="1m",
+    change_window="20s",  # a failover stays visible long enough to be seen and notified
     trap_hold_seconds=15,
     burn_page=BurnWindow(long="5m", short="30s", factor=14.4),
     burn_info=BurnWindow(long="30m", short="2m", factor=6),
@@ -67,6 +70,7 @@ PROVINCE_TIMING = Timing(
     evaluation_interval="30s",
     rate_window="2m",
     confirm_for="1m",
+    link_for="30s",  # ride out flaps of a real line
     sustain_for="10m",
     isolation_for="2m",
     change_window="10m",

@@ -153,6 +153,11 @@ def database(ctx: Context) -> Data:
         for r in ("app", "stats")
         for d in ctx.facts.devices_with_role(r)
     ]
+    # the application collector reads the server from its own namespace, so it
+    # arrives from the server's own data address
+    clients.append(
+        {"device": ctx.name, "address": ctx.facts.service_address(ctx.name), "role": "monitoring"}
+    )
     return {
         "database": {
             "role": role,

@@ -2,7 +2,8 @@
 """Ansible module: save a vendor CLI device's running config to a file (netmiko).
 
 Used by playbooks/backup.yml; like emops_netmiko_push it runs on the controller
-with the emops virtualenv's interpreter.
+with the emops virtualenv's interpreter, and shares its connection options
+(playbooks/module_utils/emops_netmiko.py).
 """
 
 from __future__ import annotations
@@ -14,19 +15,9 @@ description:
   - Reads C(show running-config) / C(display current-configuration) over SSH with
     netmiko, drops volatile lines (timestamps, byte counts) and writes I(dest)
     only when the text differs, so changed means the device's config changed.
+extends_documentation_fragment: [emops_netmiko]  # host, port, username, password, key_file, ...
 options:
-  host: {type: str, required: true, description: Management address.}
-  port: {type: int, default: 22, description: SSH port.}
-  username: {type: str, required: true, description: Login name.}
-  password: {type: str, no_log: true, description: Password (or key_file).}
-  key_file: {type: path, description: SSH private key on the controller.}
-  device_type:
-    type: str
-    required: true
-    choices: [cisco_ios, huawei]
-    description: netmiko device type.
   dest: {type: path, required: true, description: File to write.}
-  timeout: {type: int, default: 30, description: SSH connect timeout in seconds.}
 """
 
 RETURN = r"""
@@ -37,25 +28,14 @@ lines: {type: int, returned: always, description: Lines in the saved config.}
 from pathlib import Path  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.emops_netmiko import (  # noqa: E402
+    CONNECTION_ARGS,
+    fetch_backup,
+    target,
+    write_atomic,
+)
 
-try:
-    from emops.files import write_atomic
-    from emops.vendor.session import Target, fetch_backup
-except ImportError as exc:  # not the emops virtualenv's interpreter
-    IMPORT_ERROR: ImportError | None = exc
-else:
-    IMPORT_ERROR = None
-
-ARGS = {
-    "host": {"type": "str", "required": True},
-    "port": {"type": "int", "default": 22},
-    "username": {"type": "str", "required": True},
-    "password": {"type": "str", "no_log": True},
-    "key_file": {"type": "path"},
-    "device_type": {"type": "str", "required": True, "choices": ["cisco_ios", "huawei"]},
-    "dest": {"type": "path", "required": True},
-    "timeout": {"type": "int", "default": 30},
-}
+ARGS = {**CONNECTION_ARGS, "dest": {"type": "path", "required": True}}
 
 
 def main() -> None:
@@ -64,18 +44,10 @@ def main() -> None:
         required_one_of=[("password", "key_file")],
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(
-            msg=f"emops/netmiko not importable ({IMPORT_ERROR}): run this task with "
-            "ansible_python_interpreter={{ ansible_playbook_python }} from the emops venv"
-        )
+    device = target(module)
     p = module.params
-    target = Target(
-        host=p["host"], device_type=p["device_type"], username=p["username"], port=p["port"],
-        password=p["password"], key_file=p["key_file"], timeout=p["timeout"],
-    )  # fmt: skip
     try:
-        text = fetch_backup(target)
+        text = fetch_backup(device)
     except Exception as exc:  # connection / authentication / timeout
         module.fail_json(msg=f"{type(exc).__name__}: {exc}")
     dest = Path(p["dest"])

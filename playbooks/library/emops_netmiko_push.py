@@ -3,7 +3,9 @@
 
 A thin wrapper over emops.vendor.session.push (backup, push, verify, rollback);
 it runs on the controller (delegate_to: localhost) with the emops virtualenv's
-interpreter, where netmiko and emops are installed.
+interpreter, where netmiko and emops are installed. The connection options and
+that interpreter check are shared with emops_netmiko_backup
+(playbooks/module_utils/emops_netmiko.py).
 """
 
 from __future__ import annotations
@@ -18,17 +20,8 @@ description:
   - Verifies every intended line now shows in the running config, then saves.
   - On failure converges the device back to the backup (negations, retried shorter).
   - Check mode reports the lines it would send and the diff, and touches nothing.
+extends_documentation_fragment: [emops_netmiko]  # host, port, username, password, key_file, ...
 options:
-  host: {type: str, required: true, description: Management address.}
-  port: {type: int, default: 22, description: SSH port.}
-  username: {type: str, required: true, description: Login name.}
-  password: {type: str, no_log: true, description: Password (or key_file).}
-  key_file: {type: path, description: SSH private key on the controller.}
-  device_type:
-    type: str
-    required: true
-    choices: [cisco_ios, huawei]
-    description: netmiko device type.
   name: {type: str, description: Device name for backup files (default host).}
   config: {type: str, description: The intended config text.}
   config_file: {type: path, description: Rendered config on the controller.}
@@ -52,7 +45,6 @@ options:
     no_log: true
     default: []
     description: Values masked in every output (vault secrets in the config).
-  timeout: {type: int, default: 30, description: SSH connect timeout in seconds.}
 """
 
 EXAMPLES = r"""
@@ -80,21 +72,10 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-try:
-    from emops.vendor.session import Target, push
-except ImportError as exc:  # not the emops virtualenv's interpreter
-    IMPORT_ERROR: ImportError | None = exc
-else:
-    IMPORT_ERROR = None
+from ansible.module_utils.emops_netmiko import CONNECTION_ARGS, push, target  # noqa: E402
 
 ARGS = {
-    "host": {"type": "str", "required": True},
-    "port": {"type": "int", "default": 22},
-    "username": {"type": "str", "required": True},
-    "password": {"type": "str", "no_log": True},
-    "key_file": {"type": "path"},
-    "device_type": {"type": "str", "required": True, "choices": ["cisco_ios", "huawei"]},
+    **CONNECTION_ARGS,
     "name": {"type": "str"},
     "config": {"type": "str"},
     "config_file": {"type": "path"},
@@ -105,7 +86,6 @@ ARGS = {
     "write_only": {"type": "list", "elements": "str"},
     "push_write_only": {"type": "bool", "default": False},
     "secrets": {"type": "list", "elements": "str", "no_log": True, "default": []},
-    "timeout": {"type": "int", "default": 30},
 }
 
 
@@ -137,19 +117,11 @@ def main() -> None:
         required_one_of=[("config", "config_file", "lines"), ("password", "key_file")],
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(
-            msg=f"emops/netmiko not importable ({IMPORT_ERROR}): run this task with "
-            "ansible_python_interpreter={{ ansible_playbook_python }} from the emops venv"
-        )
+    device = target(module)
     p = module.params
-    target = Target(
-        host=p["host"], device_type=p["device_type"], username=p["username"], port=p["port"],
-        password=p["password"], key_file=p["key_file"], timeout=p["timeout"],
-    )  # fmt: skip
     try:
         out = push(
-            target, _intent(module), backup_path=_backup_path(module), check=module.check_mode,
+            device, _intent(module), backup_path=_backup_path(module), check=module.check_mode,
             save=p["save"], rollback=p["rollback"], write_only=p["write_only"],
             push_write_only=p["push_write_only"],
         )  # fmt: skip

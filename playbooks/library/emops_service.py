@@ -15,6 +15,7 @@ import shlex
 import signal
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.emops_config_file import write_if_changed
 
 DOCUMENTATION = r"""
 module: emops_service
@@ -151,17 +152,9 @@ def run_systemd(module: AnsibleModule) -> dict:
             if packaged
             else os.path.join(UNIT_DIRS[0], unit)
         )
-        text = _unit_text(p, packaged)
-        old = None
-        if os.path.exists(path):
-            with open(path) as handle:
-                old = handle.read()
-        if old != text:
+        if write_if_changed(path, _unit_text(p, packaged), module.check_mode):
             changed = True
             if not module.check_mode:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "w") as handle:
-                    handle.write(text)
                 module.run_command(["systemctl", "daemon-reload"], check_rc=True)
     rc, _out, _err = module.run_command(["systemctl", "is-active", "--quiet", unit])
     active = rc == 0

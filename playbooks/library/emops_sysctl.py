@@ -7,9 +7,8 @@ namespace, so forwarding set here is the device's, not the machine's.
 
 from __future__ import annotations
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.emops_config_file import write_if_changed
 
 DOCUMENTATION = r"""
 module: emops_sysctl
@@ -57,16 +56,7 @@ def main() -> None:
     persist = module.params["persist"]
     if persist:
         text = "# written by emops (emops_sysctl)\n" + "".join(f"{line}\n" for line in after)
-        old = ""
-        if os.path.exists(persist):
-            with open(persist) as handle:
-                old = handle.read()
-        if old != text:
-            changed = True
-            if not module.check_mode:
-                os.makedirs(os.path.dirname(persist), exist_ok=True)
-                with open(persist, "w") as handle:
-                    handle.write(text)
+        changed = write_if_changed(persist, text, module.check_mode) or changed
     diff = {"before": "\n".join(before) + "\n", "after": "\n".join(after) + "\n"}
     module.exit_json(changed=changed, diff=diff)
 

@@ -69,6 +69,7 @@ def vrrp_netns() -> Iterator[tuple[str, str]]:
                 ["ip", "-n", name, "link", "set", "lo", "up"],
                 # no dummy driver in this kernel: a veth pair with both ends inside
                 ["ip", "-n", name, "link", "add", "vrrp0", "type", "veth", "peer", "vrrp0p"],
+                ["ip", "-n", name, "link", "set", "vrrp0p", "up"],  # carrier for vrrp0
                 ["ip", "-n", name, "link", "set", "vrrp0", "up"],
             ):
                 subprocess.run(cmd, check=True, capture_output=True)

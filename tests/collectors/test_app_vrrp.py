@@ -28,8 +28,11 @@ def test_masters_is_a_pure_function_of_addresses() -> None:
     assert list(masters((pair,), held)) == [("hq-lb1", "marketing", "hq-lb", 1.0)]
     held["hq-lb2"] = frozenset({"198.18.100.10"})  # split brain is visible as two 1s
     assert [m[-1] for m in masters((pair,), held)] == [1.0, 1.0]
-    out = b'[{"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1"},'
-    out += b'{"family":"inet6","local":"::1"}]},{"ifname":"eth0","addr_info":[]}]'
+    out = b'[{"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"addr_info":'
+    out += b'[{"family":"inet","local":"127.0.0.1"},{"family":"inet6","local":"::1"}]},'
+    out += b'{"ifname":"eth0","flags":["UP","LOWER_UP"],"addr_info":[]},'
+    out += b'{"ifname":"eth1","flags":["BROADCAST","NO-CARRIER","UP"],'  # cable out
+    out += b'"addr_info":[{"family":"inet","local":"198.18.100.10"}]}]'
     assert parse_ip_addr(out) == frozenset({"127.0.0.1"})
 
 
@@ -64,6 +67,13 @@ def test_master_follows_the_address(vrrp_netns: tuple[str, str]) -> None:
     ip("-n", two, "addr", "add", f"{ADDRESS}/24", "dev", "vrrp0")
     get = collect(runner).get_sample_value
     assert get(MASTER, labels | {"device": one}) == 0
+    assert get(MASTER, labels | {"device": two}) == 1
+
+    # a device taken down keeps the address in its kernel, on a link that is down
+    ip("-n", one, "addr", "add", f"{ADDRESS}/24", "dev", "vrrp0")
+    ip("-n", one, "link", "set", "vrrp0", "down")
+    get = collect(runner).get_sample_value
+    assert get(MASTER, labels | {"device": one}) == 0, "a down link answers no ARP"
     assert get(MASTER, labels | {"device": two}) == 1
 
 

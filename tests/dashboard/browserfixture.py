@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from childprocess import ChildServer
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -31,46 +29,24 @@ CHROMIUM_FLAGS = (
 )
 
 
-class DashboardProcess:
+class DashboardProcess(ChildServer):
     """`python -m emops.cli dashboard ...` on a loopback port (it execs into Streamlit)."""
+
+    name = "emops dashboard"
 
     def __init__(self, root: Path, port: int, options: list[str], log: Path) -> None:
         self.port = port
-        self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "emops.cli", "dashboard", "--port", str(port), *options],
-            cwd=root,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        argv = [sys.executable, "-m", "emops.cli", "dashboard", "--port", str(port), *options]
+        super().__init__(argv, root, log)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout_s: float = 60) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"emops dashboard exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
-                    if r.read().strip() == b"ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError("the dashboard did not come up")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self.log.close()
+        """Streamlit's health endpoint answers `ok`."""
+        health = f"{self.url}/_stcore/health"
+        self.wait_http(health, lambda r: r.read().strip() == b"ok", timeout_s, poll_s=0.3)
 
 
 def chromium(profile: Path, log: Path, width: int = 1400, height: int = 1600) -> webdriver.Chrome:

@@ -17,16 +17,13 @@ Everything listens on 127.0.0.1 on free ports and is stopped by PID.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
-import subprocess
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from childprocess import ChildServer
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -232,8 +229,10 @@ groups:
 """
 
 
-class PrometheusServer:
+class PrometheusServer(ChildServer):
     """Debian's prometheus binary in a temporary directory, scraping one exporter."""
+
+    name = "prometheus"
 
     def __init__(self, workdir: Path, target: str) -> None:
         self.workdir = workdir
@@ -245,49 +244,22 @@ class PrometheusServer:
             "scrape_configs:\n- job_name: emops-fixture\n"
             f"  static_configs: [{{targets: ['{target}']}}]\n"
         )
-        self.log = open(workdir / "prometheus.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                PROMETHEUS_BIN,
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=warn",
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
+        argv = [
+            PROMETHEUS_BIN,
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--log.level=warn",
+        ]
+        super().__init__(argv, workdir, workdir / "prometheus.log")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout_s: float = 30) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"prometheus exited: {(self.workdir / 'prometheus.log').read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("prometheus did not become ready")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self.log.close()
+        """Prometheus's own readiness endpoint answers 200."""
+        self.wait_http(f"{self.url}/-/ready", lambda r: r.status == 200, timeout_s, poll_s=0.2)
 
 
 def wait_steady(url: str, exporter: Exporter, timeout_s: float = 90) -> None:

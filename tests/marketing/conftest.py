@@ -1,9 +1,10 @@
 """Fixtures for the marketing service tests: a private PostgreSQL cluster and a running service.
 
-The cluster lives in its own temp directory, listens on 127.0.0.1 on a free port
-with its own unix socket directory, runs as the `postgres` OS user when the tests
-run as root (postgres refuses root), and is stopped with `pg_ctl stop -m fast`
-on its own data directory afterwards, so nothing else on the machine is touched.
+The cluster is lab.postgres_local's, the same one `emops campaign run --local`
+starts: its own temp directory, 127.0.0.1 on a free port, its own unix socket
+directory, run as the `postgres` OS user when the tests run as root (postgres
+refuses root), stopped with `pg_ctl stop -m fast` on its own data directory
+afterwards, so nothing else on the machine is touched.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -30,15 +29,15 @@ from aiohttp import web
 
 from lab.marketing import datagen
 from lab.marketing.app import Config, create_app
+from lab.postgres_local import PG_BIN, PrivateCluster, free_port, installed  # noqa: F401 (pg_pair)
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PRIMARY_CUSTOMERS = 2_000
 REPLICA_CUSTOMERS = 1_200
 
 
 def _install_postgres() -> str | None:
     """Install PostgreSQL 15 with apt if it is missing; the reason it cannot be, or None."""
-    if (PG_BIN / "initdb").exists():
+    if installed():
         return None
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return "PostgreSQL 15 binaries absent and not root with apt-get to install them"
@@ -49,96 +48,10 @@ def _install_postgres() -> str | None:
         done = subprocess.run(install, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             return f"PostgreSQL absent and apt-get install failed: {done.stderr.strip()[-300:]}"
-    return None if (PG_BIN / "initdb").exists() else "postgresql installed but no 15/bin/initdb"
+    return None if installed() else "postgresql installed but no 15/bin/initdb"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Cluster:
-    """A throwaway PostgreSQL cluster owned by this test session."""
-
-    root: Path
-    port: int
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    def dsn(self, database: str = "postgres", **params: str) -> str:
-        query = "&".join(f"{k}={v}" for k, v in params.items())
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}" + (
-            f"?{query}" if query else ""
-        )
-
-    def _run(self, *cmd: str | Path) -> subprocess.CompletedProcess[str]:
-        as_user: dict[str, Any] = {}
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            as_user = {"user": pg.pw_uid, "group": pg.pw_gid, "extra_groups": []}
-        return subprocess.run(
-            [str(c) for c in cmd],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            **as_user,
-        )
-
-    def init(self) -> None:
-        if os.geteuid() == 0:
-            pg = pwd.getpwnam("postgres")
-            os.chown(self.root, pg.pw_uid, pg.pw_gid)
-        (self.root / "sock").mkdir()
-        if os.geteuid() == 0:
-            os.chown(self.root / "sock", pg.pw_uid, pg.pw_gid)
-        done = self._run(
-            PG_BIN / "initdb",
-            "-D",
-            self.data,
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"initdb failed: {done.stderr}")
-
-    def start(self) -> None:
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-            f"-c unix_socket_directories={self.root / 'sock'} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=100"
-        )
-        done = self._run(
-            PG_BIN / "pg_ctl",
-            "-D",
-            self.data,
-            "-l",
-            self.root / "postgres.log",
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        if done.returncode != 0:
-            log = (self.root / "postgres.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"pg_ctl start failed: {done.stderr}\n{log}")
-
-    def stop(self) -> None:
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "stop", "-m", "fast", "-w", "-t", "60")
+Cluster = PrivateCluster  # the name the collector tests import and subclass (pg_pair)
 
 
 @pytest.fixture(scope="session")

@@ -675,7 +675,7 @@ def vrrp_cases(topo: Topology) -> list[Case]:
                         vrrp_labels("info"),
                         f"{who}: master changed",
                         f"The master of {who} changed (2 transitions among hq-lb1, hq-lb2 in "
-                        "the last 1m); it is now held by hq-lb2. Expected after a failover; a "
+                        "the last 20s); it is now held by hq-lb2. Expected after a failover; a "
                         "pair that keeps changing is flapping.",
                     ),
                 ),

@@ -69,8 +69,9 @@ def test_promtool_and_amtool_accept_the_files(network, options, tmp_path):
 def test_scrape_jobs_come_from_the_inventory():
     topo, gen = _render("lab")
     config = yaml.safe_load(gen.files["prometheus.yml"])
-    assert config["global"]["scrape_interval"] == "5s"
-    assert config["global"]["evaluation_interval"] == "5s"
+    # every second: a trap must become an alert within 5 s on the twin
+    assert config["global"]["scrape_interval"] == "1s"
+    assert config["global"]["evaluation_interval"] == "1s"
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
     assert set(jobs) == {"prometheus", "emops-snmp", "emops-app", "haproxy"}
     assert jobs["emops-snmp"]["static_configs"] == [{"targets": ["127.0.0.1:9610"]}]

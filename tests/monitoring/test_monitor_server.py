@@ -59,6 +59,7 @@ def running(tmp_path):
         prom,
         "--alertmanager-listen",
         am,
+        "--no-collectors",
     )
     try:
         assert started.returncode == 0, started.stderr
@@ -142,6 +143,7 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
             busy,
             "--alertmanager-listen",
             f"127.0.0.1:{free_port()}",
+            "--no-collectors",
         )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "is not free" in done.stderr
@@ -151,3 +153,14 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
 def test_listen_must_be_loopback(tmp_path):
     done = emops(tmp_path / "state", "monitor", "up", "--prometheus-listen", "0.0.0.0:9090")
     assert done.returncode == 2 and "loopback" in done.stderr
+
+
+def test_collectors_need_a_running_twin_of_the_lab_inventory(tmp_path, monkeypatch):
+    """The collectors watch the twin: without one, say how to start it, start nothing."""
+    tool("prometheus")
+    monkeypatch.setenv("EMOPS_LAB_DIR", str(tmp_path / "no-twin"))
+    done = emops(tmp_path / "state", "monitor", "up", "-i", "inventory/lab")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "emops lab up" in done.stderr and "--no-collectors" in done.stderr
+    assert not list((tmp_path / "state").glob("*.pid"))

@@ -9,16 +9,22 @@ the end unless EMOPS_KEEP_TWIN=1.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from lab.build import lab_down, lab_up, read_state
+
+from .kit import MEASURED, ROOT, run_site, tail, wait_for_service
 
 TWIN_LOCK = "/run/emops-twin.lock"
 LAB_INVENTORY = str(Path(__file__).resolve().parents[2] / "inventory" / "lab")
@@ -64,3 +70,58 @@ def twin(twin_lock) -> Iterator[dict]:
     yield read_state()
     if os.environ.get("EMOPS_KEEP_TWIN") != "1":
         lab_down(LAB_INVENTORY, echo=lambda _: None)
+
+
+@pytest.fixture(scope="session")
+def provisioned(twin) -> Iterator[dict]:
+    """The twin after site.yml: from bare (failed=0, unreachable=0 everywhere), again
+    (changed=0 everywhere), then --check --diff (no change, no failure)."""
+    hosts = set(twin["devices"])
+    recap, first, out = run_site()
+    assert set(recap) == hosts, tail(out)
+    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"]}
+    assert not bad, f"{bad}\n{tail(out)}"
+    recap, second, out = run_site()
+    changed = {h: r["changed"] for h, r in recap.items() if r["changed"]}
+    assert set(recap) == hosts and not changed, f"second run changed {changed}\n{tail(out)}"
+    recap, check, out = run_site("--check", "--diff")
+    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"] or r["changed"]}
+    assert set(recap) == hosts and not bad, f"check mode: {bad}\n{tail(out)}"
+    MEASURED.update(site_s=round(first, 1), rerun_s=round(second, 1), check_s=round(check, 1))
+    wait_for_service()
+    yield twin
+    print(f"\nmeasured on the twin: {json.dumps(MEASURED)}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """`emops monitor up` on the provisioned twin: where its pieces answer."""
+
+    prometheus: str  # http://127.0.0.1:PORT
+    alertmanager: str
+    state: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def monitored(provisioned, tmp_path_factory) -> Iterator[Monitoring]:
+    """Prometheus, Alertmanager, the alert sink and both collectors watching the twin,
+    started as a user does (`emops monitor up`) and stopped by `emops monitor down`."""
+    state = tmp_path_factory.mktemp("monitor")
+    env = os.environ | {"EMOPS_MONITOR_DIR": str(state)}
+    prom, am = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    emops = [str(ROOT / ".venv" / "bin" / "emops"), "monitor"]
+    up = [*emops, "up", "-i", "inventory/lab", "--prometheus-listen", prom]
+    up += ["--alertmanager-listen", am]
+    started = subprocess.run(up, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield Monitoring(f"http://{prom}", f"http://{am}", state, env)
+    finally:
+        subprocess.run([*emops, "down"], cwd=ROOT, env=env, capture_output=True, timeout=120)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

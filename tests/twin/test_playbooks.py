@@ -11,13 +11,10 @@ failover within the bounds of the design. Every fault is repaired.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,63 +24,15 @@ from lab.device import exec_in_device
 from lab.faults import Lab
 from lab.marketing.checksum import HEADER, header_value
 
+from .kit import MEASURED, ROOT, VIP, clients, curl, netns, wait_for_service
+
 pytestmark = [pytest.mark.root, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 PROBE = str(Path(__file__).with_name("netprobe.py"))
-VIP = "198.18.100.10"
-MEASURED: dict[str, object] = {}  # printed at the end: numbers for docs/playbooks.md
-RECAP = re.compile(
-    r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
-)
-
-
-def run_site(*extra: str) -> tuple[dict[str, dict[str, int]], float, str]:
-    """ansible-playbook site.yml on the twin's hosts: (recap per host, seconds, output)."""
-    argv = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "inventory/lab"]
-    argv += ["playbooks/site.yml", "--limit", "@/var/lib/emops-lab/limit", *extra]
-    env = os.environ | {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-    start = time.monotonic()
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    took = time.monotonic() - start
-    recap = {
-        host: {"ok": int(ok), "changed": int(ch), "unreachable": int(un), "failed": int(fa)}
-        for host, ok, ch, un, fa in RECAP.findall(done.stdout)
-    }
-    return recap, took, done.stdout + done.stderr
-
-
-def _tail(output: str, lines: int = 60) -> str:
-    return "\n".join(output.splitlines()[-lines:])
-
-
-@pytest.fixture(scope="module")
-def provisioned(twin) -> Iterator[dict]:
-    hosts = set(twin["devices"])
-    recap, first, out = run_site()
-    assert set(recap) == hosts, _tail(out)
-    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"]}
-    assert not bad, f"{bad}\n{_tail(out)}"
-    recap, second, out = run_site()
-    changed = {h: r["changed"] for h, r in recap.items() if r["changed"]}
-    assert set(recap) == hosts and not changed, f"second run changed {changed}\n{_tail(out)}"
-    recap, check, out = run_site("--check", "--diff")
-    bad = {h: r for h, r in recap.items() if r["failed"] or r["unreachable"] or r["changed"]}
-    assert set(recap) == hosts and not bad, f"check mode: {bad}\n{_tail(out)}"
-    MEASURED.update(site_s=round(first, 1), rerun_s=round(second, 1), check_s=round(check, 1))
-    _wait_for_service()
-    yield twin
-    print(f"\nmeasured on the twin: {json.dumps(MEASURED)}", file=sys.stderr)
 
 
 @pytest.fixture(scope="module")
 def lab(provisioned) -> Lab:
     return Lab.attach()
-
-
-def netns(ns: str, *argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["ip", "netns", "exec", ns, *argv], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def probe(ns: str, *args: str) -> subprocess.Popen[str]:
@@ -96,16 +45,6 @@ def result(proc: subprocess.Popen[str], timeout: float = 60) -> dict:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err
     return json.loads(out)
-
-
-def curl(ns: str, url: str, timeout: float = 5) -> tuple[int, dict[str, str], str]:
-    done = netns(ns, "curl", "-s", "-m", str(timeout), "-D", "-", url, timeout=timeout + 5)
-    head, _, body = done.stdout.replace("\r\n", "\n").partition("\n\n")
-    lines = head.splitlines()
-    if not lines:
-        return 0, {}, done.stderr
-    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
-    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
 
 
 def tcp_open(ns: str, host: str, port: int, timeout: float = 2) -> bool:
@@ -121,32 +60,10 @@ def sql(device: str, query: str, db: str = "marketing") -> str:
     return done.stdout.strip()
 
 
-def clients(twin: dict) -> list[str]:
-    return sorted(d for d in twin["devices"] if d.endswith("-client"))
-
-
-def _wait_for_service(timeout: float = 30, clients: tuple[str, ...] = ("anping-client",)) -> None:
-    """The VIP answers every client once HAProxy's health checks see all web servers up."""
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen("http://198.19.255.16:8404/metrics", timeout=2) as resp:
-                metrics = resp.read().decode()
-        except OSError:
-            metrics = ""
-        up = len(re.findall(r'haproxy_server_status\{[^}]*state="UP"\} 1', metrics))
-        if up == 4 and all(curl(c, f"http://{VIP}/healthz")[0] == 200 for c in clients):
-            return
-        time.sleep(0.5)
-    raise AssertionError("the marketing VIP never answered 200 with all web servers up")
-
-
 @pytest.fixture
 def healthy(provisioned) -> dict:
     """Each failover test starts from a healthy service (the last one's repair settled)."""
-    _wait_for_service(clients=tuple(clients(provisioned)))
+    wait_for_service(clients=tuple(clients(provisioned)))
     return provisioned
 
 
@@ -233,36 +150,6 @@ def test_snmpv3_agent_answers_on_the_management_address(provisioned):
             [*v2c, "1.3.6.1.2.1.1.5.0"], capture_output=True, text=True, timeout=20
         ).stdout
     ), "no v2c where snmp_v2c is not set"
-
-
-def test_link_down_sends_a_trap_within_seconds(provisioned, lab):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("198.19.255.1", 162))
-    sock.settimeout(0.2)
-    try:
-        while True:  # drain anything queued
-            sock.recvfrom(4096)
-    except TimeoutError:
-        pass
-    sender = str(lab.topo.devices["anping-wan"].mgmt_address)
-    start = time.monotonic()
-    lab.link_down("anping-backup", member=3)
-    try:
-        deadline = start + 8
-        while time.monotonic() < deadline:
-            try:
-                _data, (source, _port) = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            if source == sender:
-                MEASURED["trap_s"] = round(time.monotonic() - start, 2)
-                break
-        else:
-            raise AssertionError("no trap from anping-wan within 8 s of a link going down")
-    finally:
-        lab.link_up("anping-backup", member=3)
-        sock.close()
-    assert MEASURED["trap_s"] < 5
 
 
 def test_haproxy_exports_prometheus_metrics_on_the_management_address(provisioned):

@@ -142,7 +142,7 @@ def alerts(s: MonitorSettings) -> list[dict]:
             "LinkDown",
             "emops:link_members_up == 0",
             severity="info",
-            wait=t.confirm_for,
+            wait=None if t.link_for == "0s" else t.link_for,
             summary="{{ $labels.link_role }} link {{ $labels.link }} is down",
             description=f"""
                 No member of link {{{{ $labels.link }}}} (site {{{{ $labels.site }}}}) works.
