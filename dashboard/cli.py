@@ -48,6 +48,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help=f"load-campaign results (default: {DEFAULT_CAMPAIGNS})",
     )
+    parser.add_argument(
+        "--sites",
+        type=int,
+        metavar="N",
+        help="show HQ and the first N municipal companies (default: the running twin's size "
+        "for the lab inventory, else all)",
+    )
     parser.add_argument("--address", default=DEFAULT_ADDRESS, help="default: 127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
     parser.add_argument(
@@ -60,12 +67,18 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> DashboardSettings:
     """Validated settings; the inventory must load (its errors are the user's to fix)."""
-    load_topology(args.inventory)
+    sites = args.sites
+    if sites is None and load_topology(args.inventory).is_lab:
+        from lab.build import running_sites
+
+        sites = running_sites(args.inventory)
+    load_topology(args.inventory, sites)  # --sites in range
     return DashboardSettings(
         inventory=str(Path(args.inventory).resolve()),
         prometheus=check_url(args.prometheus, "--prometheus"),
         campaigns=str(Path(args.campaigns).resolve()),
         alertmanager=check_url(args.alertmanager, "--alertmanager") if args.alertmanager else "",
+        sites=str(sites) if sites is not None else "",
     )
 
 

@@ -32,14 +32,15 @@ START_HINT = (
 
 
 @st.cache_resource(show_spinner=False)
-def topology(path: str) -> Topology:
-    return load_topology(path)
+def topology(path: str, sites: int | None = None) -> Topology:
+    """The inventory's model; with `sites`, cut to the size of the running twin."""
+    return load_topology(path, sites)
 
 
 @st.cache_resource(show_spinner=False)
-def link_plans(path: str) -> list[LinkPlan]:
+def link_plans(path: str, sites: int | None = None) -> list[LinkPlan]:
     """The planner's rows for the inventory (pure computation, cached per inventory)."""
-    return plan_links(topology(path))
+    return plan_links(topology(path, sites))
 
 
 @st.cache_resource(show_spinner=False)
@@ -63,7 +64,7 @@ class PageContext:
     def current(cls) -> PageContext:
         settings = DashboardSettings.from_env()
         try:
-            topo = topology(settings.inventory)
+            topo = topology(settings.inventory, settings.site_count)
         except EmopsError as exc:
             st.error(f"The inventory {settings.inventory} does not load:")
             st.code("\n".join(str(p) for p in exc.problems), language=None)

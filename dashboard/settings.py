@@ -28,6 +28,7 @@ ENV = {
     "prometheus": "EMOPS_DASHBOARD_PROMETHEUS",
     "campaigns": "EMOPS_DASHBOARD_CAMPAIGNS",
     "alertmanager": "EMOPS_DASHBOARD_ALERTMANAGER",
+    "sites": "EMOPS_DASHBOARD_SITES",
 }
 
 
@@ -39,6 +40,11 @@ class DashboardSettings:
     prometheus: str = DEFAULT_PROMETHEUS
     campaigns: str = DEFAULT_CAMPAIGNS
     alertmanager: str = ""  # optional: its /api/v2/alerts beside Prometheus's
+    sites: str = ""  # "N": only HQ and the first N companies (a running twin); "": all
+
+    @property
+    def site_count(self) -> int | None:
+        return int(self.sites) if self.sites else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DashboardSettings:

@@ -59,6 +59,7 @@ class FaultSpec:
     daemon: str | None = None
     member: int | None = None
     detected_by: tuple[Matcher, ...] = ()
+    settle_s: float | None = None  # its alerts clear this long after repair (default: scoring)
 
     @property
     def repair_at_s(self) -> float:
@@ -112,6 +113,16 @@ class Campaign:
             for m in spec.detected_by
         ]
         return [*default_matchers(fault), *declared]
+
+    def settle_of(self, spec: FaultSpec) -> float:
+        return spec.settle_s if spec.settle_s is not None else self.scoring.settle_s
+
+    @property
+    def pause_between_runs_s(self) -> float:
+        """How long after a run its last fault still needs to settle (0 when the run's
+        own last quiet window already waits for that)."""
+        busy = [f.repair_at_s + self.settle_of(f) - self.duration_s for f in self.faults]
+        return max([0.0, *busy])
 
 
 class _Reader:
@@ -254,7 +265,7 @@ def _matchers(r: _Reader, raw: object, field: str) -> tuple[Matcher, ...]:
 
 def _faults(r: _Reader, raw: object) -> tuple[FaultSpec, ...]:
     faults = []
-    known = ("name", "at", "hold", "kind", "target", "daemon", "member", "detected_by")
+    known = ("name", "at", "hold", "kind", "target", "daemon", "member", "detected_by", "settle")
     for i, item in enumerate(r.sequence(raw, "faults")):
         f = f"faults[{i}]"
         d = r.mapping(item, f, known)
@@ -287,6 +298,7 @@ def _faults(r: _Reader, raw: object) -> tuple[FaultSpec, ...]:
                 daemon=str(daemon) if daemon else None,
                 member=member if isinstance(member, int) else None,
                 detected_by=_matchers(r, d.get("detected_by"), f"{f}.detected_by"),
+                settle_s=r.time(d, "settle", f"{f}.settle", zero=True) if "settle" in d else None,
             )
         )
     names = [f.name for f in faults]
@@ -323,12 +335,12 @@ def _check_timeline(r: _Reader, c: Campaign) -> None:
         if end > c.duration_s:
             r.problem(f"no_fault_windows[{i}].until", "is after the run's end")
         for fs in c.faults:
-            busy_until = fs.repair_at_s + c.scoring.settle_s
+            busy_until = fs.repair_at_s + c.settle_of(fs)
             if start < busy_until and end > fs.at_s:
                 r.problem(
                     f"no_fault_windows[{i}]",
                     f"overlaps fault {fs.name} ({fs.at_s:g}s to {busy_until:g}s with settle)",
-                    "quiet windows start after a repair plus scoring.settle",
+                    "quiet windows start after a repair plus the fault's settle",
                 )
 
 

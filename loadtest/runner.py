@@ -465,7 +465,7 @@ def run_campaign(
     else:
         setup = twin_setup(campaign, target, production)
         setup.run_hook = run_hook
-        results = run_all(setup, runs, out_dir, campaign.scoring.settle_s, echo)
+        results = run_all(setup, runs, out_dir, campaign.pause_between_runs_s, echo)
     summary = {
         "campaign": campaign.name,
         "description": campaign.description,

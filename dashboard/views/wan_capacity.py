@@ -10,10 +10,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from capacity.plan import LinkPlan
 from dashboard import formatting, queries
 from dashboard.charts import capacity_chart, time_frame
 from dashboard.context import PageContext, link_plans, run_page
 from dashboard.views_common import by_link, query_choice
+
+
+def _plans(ctx: PageContext) -> list[LinkPlan]:
+    """The planner's rows for the links this dashboard shows."""
+    return link_plans(ctx.settings.inventory, ctx.settings.site_count)
 
 
 def table(ctx: PageContext) -> pd.DataFrame:
@@ -21,7 +27,7 @@ def table(ctx: PageContext) -> pd.DataFrame:
     now = by_link(ctx.instant(queries.link_utilisation(r.now_window)))
     peak = by_link(ctx.instant(queries.link_peak_utilisation(r.window, r.now_window, r.resolution)))
     rows = []
-    for plan in link_plans(ctx.settings.inventory):
+    for plan in _plans(ctx):
         rows.append(
             {
                 "site": plan.site,
@@ -40,7 +46,7 @@ def table(ctx: PageContext) -> pd.DataFrame:
 
 
 def link_chart(ctx: PageContext, link: str) -> None:
-    plan = next((p for p in link_plans(ctx.settings.inventory) if p.link == link), None)
+    plan = next((p for p in _plans(ctx) if p.link == link), None)
     if plan is None:
         return
     st.subheader(f"{link}: measured vs capacity vs planner")
@@ -63,7 +69,7 @@ def render(ctx: PageContext) -> None:
         "Primary links carry all of their site's traffic; backup bundles its critical traffic."
     )
     st.dataframe(table(ctx), hide_index=True, width="stretch")
-    names = [p.link for p in link_plans(ctx.settings.inventory)]
+    names = [p.link for p in _plans(ctx)]
     link = query_choice("Link", "link", names, allow_none=False)
     if link:
         link_chart(ctx, link)

@@ -1,6 +1,6 @@
 """The alert sink: Alertmanager's webhook receiver, and the record of every notification.
 
-    python -m emops.monitoring.alert_sink --listen 127.0.0.1:9612 --log alerts.jsonl
+    python -m emops.monitoring.alert_sink --listen 127.0.0.1:9612 --log alerts.jsonl [--keep N]
 
 Alertmanager keeps no history: once an alert resolves it is gone from its API.
 Ops need the pager record (what paged, when, when it cleared) and campaign
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import time
 from collections import deque
@@ -29,7 +31,11 @@ from emops.errors import EmopsError
 from emops.monitoring.settings import parse_listen
 
 ROUTES = ("page", "info")
-RECORD_KEYS = ("status", "labels", "annotations", "startsAt", "endsAt", "fingerprint")
+STATUSES = ("firing", "resolved")
+# RFC 3339 as Go writes it (Alertmanager): nanoseconds with trailing zeros cut, Z or offset;
+# a firing alert's endsAt is the zero time 0001-01-01T00:00:00Z or an estimate ahead
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+MAX_BODY = 64 * 1024 * 1024  # a group of thousands of alerts; larger gets 413, never a crash
 
 
 class BadPayload(ValueError):
@@ -37,25 +43,50 @@ class BadPayload(ValueError):
 
 
 def records_of(payload: Any, route: str, received_at: float) -> list[dict[str, Any]]:
-    """One record per alert of an Alertmanager webhook payload (version 4)."""
+    """One record per alert of an Alertmanager webhook payload (version 4); all or nothing."""
     if not isinstance(payload, dict):
         raise BadPayload("body: expected a JSON object (Alertmanager webhook payload)")
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
         raise BadPayload("alerts: expected a list of alerts")
-    records = []
-    for i, alert in enumerate(alerts):
-        if not isinstance(alert, dict):
-            raise BadPayload(f"alerts[{i}]: expected an object")
-        labels = alert.get("labels")
-        if not isinstance(labels, dict) or not isinstance(labels.get("alertname"), str):
-            raise BadPayload(f"alerts[{i}].labels: expected an object with an alertname")
-        if alert.get("status") not in ("firing", "resolved"):
-            raise BadPayload(f"alerts[{i}].status: expected 'firing' or 'resolved'")
-        record = {"received_at": received_at, "route": route, "alertname": labels["alertname"]}
-        record |= {key: alert.get(key) for key in RECORD_KEYS}
-        records.append(record)
-    return records
+    return [_record(alert, f"alerts[{i}]", route, received_at) for i, alert in enumerate(alerts)]
+
+
+def _record(alert: Any, where: str, route: str, received_at: float) -> dict[str, Any]:
+    if not isinstance(alert, dict):
+        raise BadPayload(f"{where}: expected an object")
+    if alert.get("status") not in STATUSES:
+        raise BadPayload(f"{where}.status: expected 'firing' or 'resolved'")
+    labels = _string_map(alert.get("labels"), f"{where}.labels")
+    if not labels.get("alertname"):
+        raise BadPayload(f"{where}.labels.alertname: expected a non-empty string")
+    annotations = _string_map(alert.get("annotations", {}), f"{where}.annotations")
+    for key in ("startsAt", "endsAt"):
+        value = alert.get(key)
+        if not isinstance(value, str) or not RFC3339.fullmatch(value):
+            raise BadPayload(f"{where}.{key}: expected an RFC 3339 time, got {value!r}")
+    if not isinstance(alert.get("fingerprint"), str) or not alert["fingerprint"]:
+        raise BadPayload(f"{where}.fingerprint: expected a non-empty string")
+    return {
+        "received_at": received_at,
+        "route": route,
+        "status": alert["status"],
+        "alertname": labels["alertname"],
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": alert["startsAt"],
+        "endsAt": alert["endsAt"],
+        "fingerprint": alert["fingerprint"],
+    }
+
+
+def _string_map(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise BadPayload(f"{where}: expected an object of strings")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise BadPayload(f"{where}.{key}: expected a string, got {type(item).__name__}")
+    return value
 
 
 class AlertLog:
@@ -64,56 +95,128 @@ class AlertLog:
     def __init__(self, path: Path, keep: int) -> None:
         self.path = path
         self.records: deque[dict[str, Any]] = deque(maxlen=keep)
+        self.loaded = 0
+        existed = path.exists()
         self._load()
-        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115  closed by close()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        if not existed:  # the new file's directory entry must survive a crash too
+            _fsync_dir(path.parent)
 
     def _load(self) -> None:
-        """Earlier records survive a restart; a torn last line (a crash mid-write) is skipped."""
+        """Earlier records survive a restart. A torn last line (a crash mid-write, so
+        never acknowledged: Alertmanager retries it) is cut off, so that the next
+        record starts on a line of its own; an unreadable line elsewhere is skipped."""
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            f = open(self.path, "rb")  # noqa: SIM115  closed below
         except FileNotFoundError:
             return
-        for line in lines:
-            try:
-                self.records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+        end = skipped = 0
+        torn = b""
+        with f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    torn = line
+                    break
+                end += len(line)
+                record = _parse(line)
+                if record is None:
+                    skipped += 1 if line.strip() else 0
+                else:
+                    self.records.append(record)
+                    self.loaded += 1
+        if torn:
+            record = _parse(torn)
+            with open(self.path, "r+b") as f:
+                if record is None:  # half a record: drop it
+                    f.truncate(end)
+                    _warn(f"{self.path}: dropped a torn last line ({len(torn)} bytes)")
+                else:  # a whole record whose newline is missing (edited by hand)
+                    f.seek(0, os.SEEK_END)
+                    f.write(b"\n")
+                    self.records.append(record)
+                    self.loaded += 1
+                f.flush()
+                os.fsync(f.fileno())
+        if skipped:
+            _warn(f"{self.path}: skipped {skipped} unreadable line(s)")
 
     def append(self, records: list[dict[str, Any]]) -> None:
-        """All of a notification's records, durable before the webhook is answered."""
+        """All of a notification's records, durable before the webhook is answered.
+        On a failed write (disk full) the file is cut back: no half record stays."""
         if not records:
             return
-        self._file.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
+        except OSError:
+            os.ftruncate(self._fd, start)
+            raise
         self.records.extend(records)
 
     def close(self) -> None:
-        self._file.close()
+        os.close(self._fd)
+
+
+def _parse(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _warn(text: str) -> None:
+    print(f"alert sink: warning: {text}", file=sys.stderr, flush=True)
+
+
+def _bad(text: str) -> web.Response:
+    return web.Response(status=400, text=f"{text}\n")
 
 
 def make_app(log: AlertLog) -> web.Application:
     async def receive(request: web.Request) -> web.Response:
         route = request.match_info["route"]
         try:
-            payload = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="body: not JSON (Alertmanager webhook payload)\n")
+            payload = json.loads(await request.read())
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            return _bad("body: not JSON (expected an Alertmanager webhook payload)")
         try:
             records = records_of(payload, route, time.time())
         except BadPayload as exc:
-            return web.Response(status=400, text=f"{exc}\n")
-        log.append(records)
+            return _bad(str(exc))
+        try:
+            log.append(records)
+        except OSError as exc:  # Alertmanager retries a 5xx
+            _warn(f"{log.path}: cannot write: {exc.strerror}")
+            return web.Response(status=503, text=f"log: cannot write: {exc.strerror}\n")
         return web.json_response({"stored": len(records)})
+
+    def route_of(request: web.Request) -> str | None:
+        route = request.query.get("route")
+        if route is not None and route not in ROUTES:
+            raise web.HTTPBadRequest(text="route: expected page or info\n")
+        return route
 
     async def listing(request: web.Request) -> web.Response:
         try:
             since = float(request.query.get("since", "0"))
         except ValueError:
-            return web.Response(status=400, text="since: expected unix seconds\n")
-        route = request.query.get("route")
-        if route is not None and route not in ROUTES:
-            return web.Response(status=400, text="route: expected page or info\n")
+            since = math.nan
+        if math.isnan(since):
+            return _bad("since: expected unix seconds")
+        route = route_of(request)
         found = [
             r
             for r in log.records
@@ -121,17 +224,23 @@ def make_app(log: AlertLog) -> web.Application:
         ]
         return web.json_response({"alerts": found})
 
-    async def firing(_request: web.Request) -> web.Response:
+    async def firing(request: web.Request) -> web.Response:
+        route = route_of(request)
         latest: dict[str, dict[str, Any]] = {}
         for record in log.records:  # oldest first: the last one per alert wins
-            latest[record.get("fingerprint") or json.dumps(record.get("labels"))] = record
-        alerts = [r for r in latest.values() if r.get("status") == "firing"]
+            key = record.get("fingerprint") or json.dumps(record.get("labels"), sort_keys=True)
+            latest[key] = record
+        alerts = [
+            r
+            for r in latest.values()
+            if r.get("status") == "firing" and (route is None or r.get("route") == route)
+        ]
         return web.json_response({"alerts": alerts})
 
     async def ready(_request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
-    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY)
     app.router.add_post("/alerts/{route:page|info}", receive)
     app.router.add_get("/alerts", listing)
     app.router.add_get("/alerts/firing", firing)
@@ -160,10 +269,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.problems[0]}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: --log: cannot open {args.log}: {exc.strerror}", file=sys.stderr)
+        print(f"error: --log: cannot use {args.log}: {exc.strerror}", file=sys.stderr)
         return 2
-    try:
-        web.run_app(make_app(log), host=host, port=int(port), print=None, access_log=None)
+
+    def started(_banner: str) -> None:
+        print(
+            f"alert sink: listening on http://{args.listen}, "
+            f"{log.loaded} earlier record(s) from {args.log}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:  # SIGINT and SIGTERM end run_app cleanly (aiohttp's GracefulExit)
+        web.run_app(make_app(log), host=host, port=int(port), print=started, access_log=None)
     except OSError as exc:
         print(f"error: --listen: cannot listen on {args.listen}: {exc.strerror}", file=sys.stderr)
         return 2

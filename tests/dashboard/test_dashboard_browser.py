@@ -45,6 +45,8 @@ def dashboard(prometheus, campaigns_dir, tmp_path):
             prometheus.url,
             "--campaigns",
             str(campaigns_dir),
+            "--sites",
+            "12",  # the fixture's whole province, even when a smaller twin runs here
         ],
         tmp_path / "dashboard.log",
     )

@@ -78,13 +78,13 @@ def test_missing_fault_targets_are_named(lab3) -> None:
     _, plan = lab3
     c = load_campaign("paper")
     faults = list(c.faults)
-    faults[3] = dataclasses.replace(faults[3], target="qinghe-private")
-    faults[0] = dataclasses.replace(faults[0], target="hq-web9")
+    faults[0] = dataclasses.replace(faults[0], target="qinghe-private")
+    faults[1] = dataclasses.replace(faults[1], target="hq-web9")
     with pytest.raises(EmopsError) as err:
         check_fault_targets(dataclasses.replace(c, faults=tuple(faults)), plan)
     text = str(err.value)
-    assert "faults[0].target: the twin has no device hq-web9" in text
-    assert "faults[3].target: the twin has no link qinghe-private" in text
+    assert "faults[1].target: the twin has no device hq-web9" in text
+    assert "faults[0].target: the twin has no link qinghe-private" in text
 
 
 class FakeLab:
@@ -102,11 +102,11 @@ def test_lab_injector_maps_kinds_to_the_fault_api() -> None:
         injector.inject(spec)
         injector.repair(spec)
     assert lab.calls == [
+        ("link_down", "anping-private", None), ("link_up", "anping-private", None),
         ("device_down", "hq-web1"), ("device_up", "hq-web1"),
+        ("daemon_stop", "hq-db2", "postgresql"), ("daemon_start", "hq-db2", "postgresql"),
         ("device_down", "hq-lb1"), ("device_up", "hq-lb1"),
         ("device_down", "hq-core1"), ("device_up", "hq-core1"),
-        ("link_down", "anping-private", None), ("link_up", "anping-private", None),
-        ("daemon_stop", "hq-db2", "postgresql"), ("daemon_start", "hq-db2", "postgresql"),
     ]  # fmt: skip
 
 
