@@ -42,10 +42,10 @@ def test_paper_campaign_is_the_papers_method() -> None:
 def test_a_fault_settles_for_its_own_time_and_a_late_one_delays_the_next_run() -> None:
     c = load_campaign("paper")
     link = next(f for f in c.faults if f.kind == "link")
-    assert c.settle_of(link) == link.settle_s == 36
+    assert c.settle_of(link) == link.settle_s == 44
     assert c.pause_between_runs_s == 0, "the last quiet window already waits for every fault"
     raw = copy.deepcopy(PAPER)
-    raw["faults"][3]["settle"] = "50s"  # repair at 83 s + 50 s: 13 s past the run's end
+    raw["faults"][3]["settle"] = "50s"  # repair at 87 s + 50 s: 13 s past the run's end
     raw["no_fault_windows"].pop()
     assert parse_campaign(raw, "c.yml").pause_between_runs_s == pytest.approx(13)
 
@@ -112,7 +112,7 @@ def test_timeline_must_fit_the_run() -> None:
     raw["duration"] = "90s"
     text = "\n".join(problems(raw))
     assert "load.stages[2].until: ends after the run's duration" in text
-    assert "faults[3].hold: repair at 83s + grace 15s is after the end" in text
+    assert "faults[3].hold: repair at 87s + grace 15s is after the end" in text
     assert "no_fault_windows[2].until: is after the run's end" in text
     no_stages = "\n".join(problems({**raw, "duration": "645s", "load": {"stages": []}}))
     assert "load.stages: needs at least one stage" in no_stages

@@ -50,11 +50,13 @@ def sites(twin) -> int:
 @pytest.fixture(scope="module")
 def promql(monitored) -> PrometheusClient:
     client = PrometheusClient(monitored.prometheus, ttl_s=0, backoff_s=0)
-    deadline = time.monotonic() + 90  # rate() windows fill before values are steady
+    r = window()
+    deadline = time.monotonic() + 90  # rate() windows and subquery steps fill first
     while time.monotonic() < deadline:
         up = client.value(queries.devices_answering()).data
         util = client.instant(queries.link_utilisation("30s")).data
-        if up and util:
+        availability = client.value(queries.availability(r.window, r.resolution)).data
+        if up and util and availability is not None:
             break
         time.sleep(1)
     return client
