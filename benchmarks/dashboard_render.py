@@ -7,6 +7,11 @@ client's cache disabled, so every run asks Prometheus every question. Prints
 first and median render time per page against the target; asserts nothing.
 
     .venv/bin/python benchmarks/dashboard_render.py [--runs 5]
+    .venv/bin/python benchmarks/dashboard_render.py --prometheus http://127.0.0.1:9090
+
+With `--prometheus` it measures against that live Prometheus instead (the one
+`emops monitor up` runs on the twin; `emops lab up --sites 12` for the full
+province), drawing the running twin's size.
 """
 
 from __future__ import annotations
@@ -65,7 +70,11 @@ def render_times(runs: int) -> dict[str, tuple[float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--prometheus", help="a live Prometheus fed by the running twin")
     args = parser.parse_args()
+    if args.prometheus:
+        live(args)
+        return
     topo = load_topology(LAB)
     with tempfile.TemporaryDirectory() as tmp:
         exporter = Exporter(topo)
@@ -85,7 +94,31 @@ def main() -> None:
         finally:
             prometheus.stop()
             exporter.stop()
-    print(f"\n{asked[0]} questions to Prometheus in {sum(1 + args.runs for _ in PAGES)} page runs")
+    report(times, asked[0], args.runs)
+
+
+def live(args: argparse.Namespace) -> None:
+    """Render against the twin's own Prometheus, with the twin's size."""
+    from lab.build import running_sites
+
+    sites = running_sites(LAB)
+    topo = load_topology(LAB, sites)
+    print(f"live Prometheus {args.prometheus}: twin of {len(topo.devices)} devices, "
+          f"{len(topo.links)} links, {len(topo.municipal_sites())} cities", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ[ENV["inventory"]] = str(LAB)
+        os.environ[ENV["prometheus"]] = args.prometheus
+        os.environ[ENV["sites"]] = str(sites or "")
+        os.environ[ENV["campaigns"]] = str(write_campaigns(Path(tmp) / "campaigns"))
+        shared = client(args.prometheus)
+        shared.ttl_s = 0
+        asked = counting(shared)
+        times = render_times(args.runs)
+    report(times, asked[0], args.runs)
+
+
+def report(times: dict[str, tuple[float, float]], asked: int, runs: int) -> None:
+    print(f"\n{asked} questions to Prometheus in {sum(1 + runs for _ in PAGES)} page runs")
     print(f"\n{'page':<15} {'first':>8} {'median':>8}  target < {TARGET_S:g} s")
     for page, (first, median) in times.items():
         verdict = "ok" if median < TARGET_S else "SLOW"

@@ -12,9 +12,7 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +38,12 @@ def _twin_missing_reason() -> str | None:
     if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
         return "network namespaces are not available here"
     return None
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The figures the twin tests measured (for the docs), in the run's summary."""
+    if MEASURED:
+        terminalreporter.write_line(f"measured on the twin: {json.dumps(MEASURED)}")
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +94,6 @@ def provisioned(twin) -> Iterator[dict]:
     MEASURED.update(site_s=round(first, 1), rerun_s=round(second, 1), check_s=round(check, 1))
     wait_for_service()
     yield twin
-    print(f"\nmeasured on the twin: {json.dumps(MEASURED)}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,10 @@ def monitored(provisioned, tmp_path_factory) -> Iterator[Monitoring]:
     started as a user does (`emops monitor up`) and stopped by `emops monitor down`."""
     state = tmp_path_factory.mktemp("monitor")
     env = os.environ | {"EMOPS_MONITOR_DIR": str(state)}
-    prom, am = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    # the default addresses: the campaigns read their alerts there, as a tester's do
+    prom, am = "127.0.0.1:9090", "127.0.0.1:9093"
     emops = [str(ROOT / ".venv" / "bin" / "emops"), "monitor"]
-    up = [*emops, "up", "-i", "inventory/lab", "--prometheus-listen", prom]
-    up += ["--alertmanager-listen", am]
+    up = [*emops, "up", "-i", "inventory/lab"]
     started = subprocess.run(up, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     try:
         assert started.returncode == 0, started.stdout + started.stderr
@@ -121,7 +124,14 @@ def monitored(provisioned, tmp_path_factory) -> Iterator[Monitoring]:
         subprocess.run([*emops, "down"], cwd=ROOT, env=env, capture_output=True, timeout=120)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="session")
+def smoke_campaign(monitored, tmp_path_factory) -> Path:
+    """`emops campaign run smoke` on the monitored twin, as a tester runs it; its results
+    directory (campaign.json, run-NN/score.json, report/)."""
+    out = tmp_path_factory.mktemp("campaigns") / "smoke-twin"
+    argv = [str(ROOT / ".venv" / "bin" / "emops"), "campaign", "run", "smoke", "--out", str(out)]
+    done = subprocess.run(
+        argv, cwd=ROOT, env=monitored.env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, tail(done.stdout + done.stderr)
+    return out

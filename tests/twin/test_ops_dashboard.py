@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import formatting, queries
+from dashboard import campaigns, formatting, queries
 from dashboard.prometheus import PrometheusClient
 from dashboard.settings import ENV
 from dashboard.timerange import DEFAULT_PRESET, PRESETS, TimeRange
@@ -63,12 +63,12 @@ def promql(monitored) -> PrometheusClient:
 
 
 @pytest.fixture
-def page_env(monkeypatch, monitored, sites, tmp_path) -> None:
+def page_env(monkeypatch, monitored, sites, smoke_campaign) -> None:
     for key, value in {
         ENV["inventory"]: LAB_INVENTORY,
         ENV["prometheus"]: monitored.prometheus,
         ENV["alertmanager"]: monitored.alertmanager,
-        ENV["campaigns"]: str(tmp_path / "campaigns"),
+        ENV["campaigns"]: str(smoke_campaign.parent),  # the twin's own smoke campaign
         ENV["sites"]: str(sites),
     }.items():
         monkeypatch.setenv(key, value)
@@ -103,6 +103,18 @@ def test_every_page_renders_the_live_twin(promql, twin):
     assert shown["Availability"] == formatting.ratio(
         promql.value(queries.availability(r.window, r.resolution)).data
     )
+
+
+@pytest.mark.usefixtures("page_env")
+def test_campaigns_page_shows_the_twins_smoke_campaign(smoke_campaign):
+    at = open_page("Campaigns")
+    assert not at.exception and not at.error, texts(at.error)
+    latest = campaigns.latest(smoke_campaign.parent)
+    shown = metrics(at)
+    for name, label, kind in campaigns.KPI_FIELDS:
+        est = latest.estimate(name)
+        assert shown[label] == formatting.kind_format(kind, est.mean), label
+    assert len(at.dataframe[0].value) == len(latest.runs)
 
 
 @pytest.mark.usefixtures("page_env")
@@ -156,11 +168,11 @@ def test_a_stopped_web_server_shows_on_server_groups_and_alerts(promql, monitore
 
 
 @pytest.fixture
-def served(monitored, sites, tmp_path) -> Iterator[DashboardProcess]:
+def served(monitored, sites, smoke_campaign, tmp_path) -> Iterator[DashboardProcess]:
     port = _free_port()
     options = ["--inventory", LAB_INVENTORY, "--prometheus", monitored.prometheus]
     options += ["--alertmanager", monitored.alertmanager, "--sites", str(sites)]
-    options += ["--campaigns", str(tmp_path / "campaigns")]
+    options += ["--campaigns", str(smoke_campaign.parent)]
     process = DashboardProcess(ROOT, port, options, tmp_path / "dashboard.log")
     try:
         process.wait_ready()
@@ -192,7 +204,7 @@ def test_every_page_in_chromium_on_the_twin(served, twin, tmp_path):
         "wan_capacity": ["Recommended circuit", "anping-private"],
         "server_groups": ["4 / 4", "Load balancers: HAProxy backend states"],
         "alerts": ["Firing"],
-        "campaigns": ["Campaigns"],
+        "campaigns": ["Campaigns", "smoke"],
     }
     profile = tmp_path / "chromium-profile"
     profile.mkdir()
