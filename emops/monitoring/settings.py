@@ -96,7 +96,7 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the monitoring pieces listen (loopback only, see lab-facts)."""
+    """Where the monitoring pieces listen (loopback only: the daemons would bind all by default)."""
 
     prometheus: str = "127.0.0.1:9090"
     alertmanager: str = "127.0.0.1:9093"
@@ -151,7 +151,7 @@ def _check_url(url: str) -> None:
 
 
 def parse_listen(text: str, field: str) -> str:
-    """Validate a HOST:PORT listen address; only loopback (lab-facts: never all interfaces)."""
+    """Validate a HOST:PORT listen address; only loopback, never all interfaces."""
     host, sep, port = text.rpartition(":")
     problem = None
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
