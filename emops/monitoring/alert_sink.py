@@ -10,11 +10,17 @@ webhook is answered. Routes: POST /alerts/page and /alerts/info (the generated
 Alertmanager config sends page and info severities there), GET /alerts
 (?since=UNIX&route=page|info), GET /alerts/firing (latest state per alert),
 GET /-/ready.
+
+A hostile or broken sender must not cost the record: a body is read under a
+deadline and a size limit, bodies above LARGE_BODY (or of unknown size) share a
+few slots and are decoded in a worker thread, and the fsync runs off the event
+loop, so a small notification is acknowledged while a large one is in flight.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
@@ -35,11 +41,32 @@ STATUSES = ("firing", "resolved")
 # RFC 3339 as Go writes it (Alertmanager): nanoseconds with trailing zeros cut, Z or offset;
 # a firing alert's endsAt is the zero time 0001-01-01T00:00:00Z or an estimate ahead
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
-MAX_BODY = 64 * 1024 * 1024  # a group of thousands of alerts; larger gets 413, never a crash
+# An alert is about 600 bytes as Alertmanager sends it: 1 MiB is a group of ~1,500 alerts
+MAX_BODY = 1024 * 1024  # larger: 413 before the body is read, and a warning
+LARGE_BODY = 64 * 1024  # above (or unknown length): one of LARGE_SLOTS, decoded off the loop
+LARGE_SLOTS = 4  # memory held by bodies in flight: about LARGE_SLOTS * MAX_BODY
+SLOT_WAIT = 5.0  # s waiting for a slot, then 503 (Alertmanager retries a 5xx)
+BODY_DEADLINE = 10.0  # s to receive a whole body (a trickling sender frees its slot), else 408
 
 
 class BadPayload(ValueError):
     """A webhook body that is not an Alertmanager notification; the message names the field."""
+
+
+def decode(body: bytes, route: str, received_at: float) -> list[dict[str, Any]]:
+    """The records of a webhook body; BadPayload for anything else (never another error:
+    a body nested beyond the interpreter's recursion limit is BadPayload too)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadPayload(f"body: not UTF-8 (byte {exc.start})") from None
+    try:
+        payload = json.loads(text)
+    except RecursionError:
+        raise BadPayload("body: JSON nested too deep for a webhook payload") from None
+    except ValueError:  # JSONDecodeError, and integers too long to convert
+        raise BadPayload("body: not JSON (expected an Alertmanager webhook payload)") from None
+    return records_of(payload, route, received_at)
 
 
 def records_of(payload: Any, route: str, received_at: float) -> list[dict[str, Any]]:
@@ -95,6 +122,7 @@ class AlertLog:
     def __init__(self, path: Path, keep: int) -> None:
         self.path = path
         self.records: deque[dict[str, Any]] = deque(maxlen=keep)
+        self._writing = asyncio.Lock()  # one write at a time, in arrival order
         self.loaded = 0
         existed = path.exists()
         self._load()
@@ -140,11 +168,18 @@ class AlertLog:
         if skipped:
             _warn(f"{self.path}: skipped {skipped} unreadable line(s)")
 
-    def append(self, records: list[dict[str, Any]]) -> None:
+    async def append(self, records: list[dict[str, Any]]) -> None:
         """All of a notification's records, durable before the webhook is answered.
-        On a failed write (disk full) the file is cut back: no half record stays."""
+        The write and fsync run in a worker thread: GETs and other webhooks are served
+        meanwhile. The in-memory deque changes on the loop only (GETs iterate it)."""
         if not records:
             return
+        async with self._writing:
+            await asyncio.to_thread(self._write, records)
+            self.records.extend(records)
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        """On a failed write (disk full) the file is cut back: no half record stays."""
         data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
@@ -155,7 +190,6 @@ class AlertLog:
         except OSError:
             os.ftruncate(self._fd, start)
             raise
-        self.records.extend(records)
 
     def close(self) -> None:
         os.close(self._fd)
@@ -164,7 +198,7 @@ class AlertLog:
 def _parse(line: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(line)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, a hand-made deep line
         return None
     return record if isinstance(record, dict) else None
 
@@ -185,19 +219,66 @@ def _bad(text: str) -> web.Response:
     return web.Response(status=400, text=f"{text}\n")
 
 
+def _too_large(request: web.Request, size: int | None) -> web.Response:
+    got = f"{size} bytes" if size is not None else "chunked"
+    text = f"body: {got}, over the limit of {MAX_BODY} bytes"
+    _warn(f"{request.method} {request.path}: refused a {text}")
+    return web.Response(status=413, text=f"{text}\n")
+
+
+class _Refused(Exception):
+    """A body not received (too large, too slow): the response to send instead."""
+
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+async def _read(request: web.Request) -> bytes:
+    """The whole body within BODY_DEADLINE and MAX_BODY (a chunked body has no length)."""
+    try:
+        async with asyncio.timeout(BODY_DEADLINE):
+            return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _Refused(_too_large(request, None)) from None
+    except TimeoutError:
+        text = f"body: not received within {BODY_DEADLINE:g} s\n"
+        raise _Refused(web.Response(status=408, text=text)) from None
+
+
 def make_app(log: AlertLog) -> web.Application:
+    slots = asyncio.Semaphore(LARGE_SLOTS)
+
+    async def records_of_large(request: web.Request, route: str) -> list[dict[str, Any]]:
+        """A large body holds a slot while it is received and decoded (off the loop)."""
+        try:
+            async with asyncio.timeout(SLOT_WAIT):
+                await slots.acquire()
+        except TimeoutError:
+            busy = f"busy: {LARGE_SLOTS} large notifications in progress, retry\n"
+            retry = web.Response(status=503, text=busy, headers={"Retry-After": "1"})
+            raise _Refused(retry) from None
+        try:
+            body = await _read(request)
+            return await asyncio.to_thread(decode, body, route, time.time())
+        finally:
+            slots.release()
+
     async def receive(request: web.Request) -> web.Response:
         route = request.match_info["route"]
+        size = request.content_length
+        if size is not None and size > MAX_BODY:
+            return _too_large(request, size)
         try:
-            payload = json.loads(await request.read())
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError
-            return _bad("body: not JSON (expected an Alertmanager webhook payload)")
-        try:
-            records = records_of(payload, route, time.time())
+            if size is None or size > LARGE_BODY or "Content-Encoding" in request.headers:
+                records = await records_of_large(request, route)
+            else:
+                records = decode(await _read(request), route, time.time())
+        except _Refused as refused:
+            return refused.response
         except BadPayload as exc:
             return _bad(str(exc))
         try:
-            log.append(records)
+            await log.append(records)
         except OSError as exc:  # Alertmanager retries a 5xx
             _warn(f"{log.path}: cannot write: {exc.strerror}")
             return web.Response(status=503, text=f"log: cannot write: {exc.strerror}\n")

@@ -1,7 +1,8 @@
 """The alert sink (`python -m emops.monitoring.alert_sink`) as a real process on a
 free loopback port: Alertmanager-shaped webhooks in, one JSON line per alert in
 the log, the GET views, 400 on bad input, loopback only, history across a
-restart; and the real Alertmanager delivering to it.
+restart and a kill -9, hostile bodies (deep, huge, trickling) that never stall
+the others; and the real Alertmanager delivering to it.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -87,11 +90,11 @@ class Sink:
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
 
-def http(method: str, url: str, data: bytes | None = None) -> tuple[int, str]:
+def http(method: str, url: str, data: bytes | None = None, timeout: float = 5) -> tuple[int, str]:
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=5) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -231,6 +234,13 @@ BAD_PAYLOADS = [
         notification(alert("WanSiteIsolated"), {**alert("LinkDown"), "status": 1}),
         "alerts[1].status:",
     ),
+    # undecodable: deeper than any parser's stack (large, then small), not UTF-8, a 5000-digit
+    # integer; UTF-16 JSON is not what Alertmanager sends (RFC 8259: UTF-8 between systems)
+    (b"[" * 100_000, "body:"),
+    (b'{"alerts": [' + b"{" * 30_000, "body:"),
+    (b'{"alerts": ["\xc3\x28"]}', "body:"),
+    (b'{"alerts": [' + b"7" * 5000 + b"]}", "body:"),
+    (json.dumps(notification(alert("LinkDown"))).encode("utf-16"), "body:"),
 ]
 
 
@@ -246,6 +256,8 @@ def test_bad_payloads_are_400_naming_the_field_and_write_nothing(sink):
     assert [r["alertname"] for r in sink.lines()] == ["LinkDown"]
     status, _ = sink.post("sms", notification(alert("LinkDown")))
     assert status in (404, 405)
+    assert sink.stop() == 0
+    assert "Traceback" not in sink.stderr and "Error" not in sink.stderr, sink.stderr
 
 
 @pytest.mark.parametrize(
@@ -304,6 +316,133 @@ def test_a_restart_keeps_history_and_cuts_a_torn_last_line(sink):
     assert sink.stop(signal.SIGINT) == 0
     assert "dropped a torn last line" in sink.stderr
     assert "2 earlier record(s)" in sink.stderr
+
+
+def test_every_acknowledged_alert_survives_kill_9(sink):
+    """Senders post small and large notifications until the sink is killed mid-flight:
+    after a restart every alert that was answered 200 is in the log and the GETs."""
+    acked: list[str] = []
+    stop = threading.Event()
+
+    def sender(prefix: str, size: int) -> None:
+        for n in range(10_000):
+            names = [f"{prefix}{n}x{i}" for i in range(size)]
+            try:
+                status, _ = sink.post("page", notification(*map(alert, names)))
+            except OSError:  # killed while this one was in flight: never acknowledged
+                return
+            if status == 200:
+                acked.extend(names)
+            if stop.is_set():
+                return
+
+    threads = [threading.Thread(target=sender, args=args) for args in [("S", 1), ("L", 300)]]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while len(acked) < 1000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    assert sink.stop(signal.SIGKILL) == -signal.SIGKILL
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(acked) >= 1000, "the senders were too slow to prove anything"
+
+    sink.start()
+    kept = {r["alertname"] for r in sink.get("/alerts")["alerts"]}
+    assert set(acked) <= kept
+    assert set(acked) <= {r["alertname"] for r in sink.lines()}
+
+
+def big_notification(alerts: int) -> bytes:
+    return json.dumps(notification(*(alert(f"Flood{i}") for i in range(alerts)))).encode()
+
+
+def ack_times(sink: Sink, busy: threading.Thread) -> list[float]:
+    """Seconds each small webhook took to be acknowledged while `busy` runs (at least 3)."""
+    times: list[float] = []
+    while busy.is_alive() or len(times) < 3:
+        start = time.monotonic()
+        status, text = sink.post("page", notification(alert(f"Small{len(times)}")))
+        times.append(time.monotonic() - start)
+        assert status == 200, text
+    return times
+
+
+def test_an_oversized_body_is_413_and_large_ones_never_stall_the_others(sink):
+    """28 MB used to block the event loop ~7 s; now it is refused from its length, and
+    notifications of almost 1 MiB are decoded off the loop, so small ones go straight in."""
+    huge, large = big_notification(80_000), big_notification(2_700)
+    assert len(huge) > 25_000_000 and 800_000 < len(large) < 1024 * 1024
+    answers: dict[str, list[tuple[int, str]]] = {"huge": [], "large": []}
+
+    def post(kind: str, body: bytes, times: int) -> None:
+        for _ in range(times):
+            answers[kind].append(http("POST", f"{sink.url}/alerts/page", body, timeout=60))
+
+    busy = [
+        threading.Thread(target=post, args=("huge", huge, 1)),
+        threading.Thread(target=post, args=("large", large, 3)),
+    ]
+    for thread in busy:
+        thread.start()
+    times = ack_times(sink, busy[0])
+    for thread in busy:
+        thread.join(timeout=60)
+    status, text = answers["huge"][0]
+    assert status == 413 and text.startswith("body:") and text.count("\n") == 1, text
+    assert [status for status, _ in answers["large"]] == [200] * 3
+    assert max(times) < 1.5, times
+    names = [r["alertname"] for r in sink.lines()]
+    assert len(names) == 3 * 2_700 + len(times)
+    assert sink.stop() == 0
+    assert "refused a body: 28" in sink.stderr and "Traceback" not in sink.stderr
+
+
+def trickle(sink: Sink, length: int) -> socket.socket:
+    """A sender that announces a large body and sends only its first bytes."""
+    conn = socket.create_connection(("127.0.0.1", int(sink.listen.rpartition(":")[2])))
+    conn.sendall(
+        b"POST /alerts/page HTTP/1.1\r\nHost: sink\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {length}\r\n\r\n".encode()
+        + b'{"alerts": ['
+    )
+    return conn
+
+
+@pytest.mark.slow
+def test_trickling_senders_hold_a_bounded_number_of_slots_and_are_cut_off(sink):
+    """Four senders (all the large-body slots) trickle 900 kB bodies: small notifications
+    are still acknowledged at once, a fifth large one is told to retry (503) instead of
+    adding its megabyte, and after the 10 s body deadline the trickling senders get 408
+    and the large notification goes in."""
+    started = time.monotonic()
+    slow = [trickle(sink, 900_000) for _ in range(4)]
+    try:
+        time.sleep(0.5)  # their handlers hold the slots
+        large = big_notification(300)
+        assert len(large) > 64 * 1024
+        answers: list[tuple[int, str]] = []
+        waited = threading.Thread(
+            target=lambda: answers.append(http("POST", f"{sink.url}/alerts/page", large, 30))
+        )
+        waited.start()
+        times = ack_times(sink, waited)
+        waited.join()
+        assert max(times) < 1.5, times
+        status, text = answers[0]
+        assert status == 503 and text.startswith("busy:"), (status, text)
+
+        for conn in slow:
+            conn.settimeout(30)
+            assert conn.recv(4096).startswith(b"HTTP/1.1 408"), "no 408 for a trickling sender"
+        assert time.monotonic() - started >= 9.5  # the deadline, not before
+        assert sink.post("page", large)[0] == 200
+    finally:
+        for conn in slow:
+            conn.close()
+    flood = [r["alertname"] for r in sink.lines() if r["alertname"].startswith("Flood")]
+    assert flood == [f"Flood{i}" for i in range(300)]
 
 
 def test_keep_bounds_memory_not_the_log(tmp_path):
