@@ -6,8 +6,6 @@ Everything runs on loopback or inside namespaces this package creates
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from marketing.conftest import (  # noqa: F401  the marketing tests' fixtures, r
     unused_port,
 )
 from pg_pair import Standby, running_pair
+from testkit import missing, require_namespaces, require_tool
 
 from collectors.snmp import agents
 from collectors.snmp.agents import AgentFarm
@@ -34,10 +33,15 @@ VRRP_NETNS = ("emops-t-vrrp1", "emops-t-vrrp2")
 @pytest.fixture(scope="session")
 def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentFarm]:
     """Three snmpd agents shared by the package's tests; stopped by PID at the end."""
-    if shutil.which("snmpd") is None and not Path("/usr/sbin/snmpd").exists():
-        pytest.skip("snmpd not installed (make apt)")
+    require_tool("snmpd")
     with agents.running_farm(tmp_path_factory.mktemp("agents"), 3) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def snmptrap() -> str:
+    """net-snmp's snmptrap, which the trap tests send with."""
+    return require_tool("snmptrap")
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +49,7 @@ def pg_pair() -> Iterator[tuple[Cluster, Standby]]:
     """A primary and its streaming standby (pg_basebackup -R), stopped at the end."""
     reason = _install_postgres()
     if reason:
-        pytest.skip(reason)
+        missing(reason)
     with running_pair() as pair:
         yield pair
 
@@ -58,8 +62,7 @@ def _netns_delete(name: str) -> None:
 @pytest.fixture
 def vrrp_netns() -> Iterator[tuple[str, str]]:
     """Two empty namespaces with a `vrrp0` interface up; deleted by name afterwards."""
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("needs root and iproute2")
+    require_namespaces("the VRRP tests")
     for name in VRRP_NETNS:
         _netns_delete(name)  # left over from an interrupted run
     try:

@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import os
-import shutil
 import time
 
 import pytest
@@ -18,7 +17,7 @@ from collectors.snmp.agents import COMMUNITY, free_udp_port
 from collectors.snmp.poller import Target
 from collectors.traps import TrapReceiver, TrapState
 
-pytestmark = pytest.mark.skipif(shutil.which("snmptrap") is None, reason="snmptrap missing")
+pytestmark = pytest.mark.usefixtures("snmptrap")
 
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 LINK_UP = "1.3.6.1.6.3.1.1.5.4"

@@ -11,10 +11,12 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from childprocess import ChildServer
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from testkit import require_tool
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -27,6 +29,14 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-first-run",
 )
+
+
+@pytest.fixture(scope="session")
+def chromium_installed() -> None:
+    """Debian's chromium and chromedriver (skip, or fail under CI); checked before the
+    session's Prometheus or twin is started for nothing."""
+    require_tool(CHROMIUM)
+    require_tool(CHROMEDRIVER)
 
 
 class DashboardProcess(ChildServer):

@@ -6,7 +6,6 @@ rate() windows must fill before values are steady) and stopped by PID.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from campaignfixture import write_campaigns
 from pagetest import LAB
 from promfixture import Exporter, PrometheusServer, wait_steady
+from testkit import require_tool
 
 from dashboard.settings import ENV
 from emops.topology import Topology, load_topology
@@ -26,8 +26,7 @@ def lab_topo() -> Topology:
 
 @pytest.fixture(scope="session")
 def prometheus(lab_topo: Topology, tmp_path_factory) -> Iterator[PrometheusServer]:
-    if shutil.which("prometheus") is None:
-        pytest.skip("Debian's prometheus is not installed (make apt)")
+    require_tool("prometheus")
     exporter = Exporter(lab_topo)
     server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), exporter.address)
     try:

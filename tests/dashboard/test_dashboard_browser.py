@@ -12,7 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from browserfixture import CHROMEDRIVER, CHROMIUM, DashboardProcess, chromium, quit_chromium
+from browserfixture import (  # noqa: F401  chromium_installed: a fixture
+    DashboardProcess,
+    chromium,
+    chromium_installed,
+    quit_chromium,
+)
 from pagetest import LAB, ROOT
 from promfixture import SILENT_DEVICE, free_port
 from selenium.common.exceptions import TimeoutException
@@ -23,13 +28,7 @@ from dashboard import campaigns, formatting, queries
 from dashboard.prometheus import PrometheusClient
 from dashboard.timerange import DEFAULT_PRESET, PRESETS, TimeRange
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-        reason="Debian's chromium and chromium-driver are not installed (make apt)",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("chromium_installed")]
 README_SHOT = ROOT / "docs" / "img" / "dashboard-overview.png"
 
 

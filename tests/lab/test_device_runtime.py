@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from testkit import missing, require_namespaces
 
 from emops.errors import EmopsError
 from lab import device, services, sshd
@@ -39,19 +39,10 @@ def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=check, capture_output=True, text=True, timeout=30)
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "device runtime tests need root (network, mount and UTS namespaces)"
-    for tool in ("ip", "nsenter", "unshare", "findmnt"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed"
-    if _run("ip", "netns", "list", check=False).returncode != 0:
-        return "`ip netns` is unavailable on this kernel"
-    return None
-
-
-if (_reason := _skip_reason()) is not None:
-    pytest.skip(_reason, allow_module_level=True)
+@pytest.fixture(scope="module", autouse=True)
+def _namespaces() -> None:
+    """Root and namespaces, before the module's `lab` builds anything (fails under CI)."""
+    require_namespaces("the device runtime tests", "nsenter", "unshare", "findmnt")
 
 
 def _purge() -> None:
@@ -238,9 +229,9 @@ def _ensure_openssh() -> None:
             env=env, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"openssh-server missing and apt-get failed: {exc}")
+        missing(f"openssh-server missing and apt-get failed: {exc}")
     if result.returncode != 0 or not Path(sshd.SSHD).exists():
-        pytest.skip(f"openssh-server missing and apt-get failed: {result.stderr[-300:]}")
+        missing(f"openssh-server missing and apt-get failed: {result.stderr[-300:]}")
     if not before and _host_listens_on_22():
         warnings.warn("installing openssh-server started a host sshd on :22", stacklevel=1)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from testkit import require_namespaces
 
 from capacity.formulas import bulk_bps
 from emops.errors import EmopsError
@@ -82,12 +81,10 @@ def test_write_table1(tmp_path: Path) -> None:
     assert data["rows"][0]["error"] == 0 and data["overhead"] == SHAPER_OVERHEAD
 
 
-def _no_root() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root"
-    if not (shutil.which("ip") and shutil.which("tc")):
-        return "iproute2 missing"
-    return None
+@pytest.fixture
+def namespaces() -> None:
+    """Root, ip and tc: a shaped pair is two namespaces and a qdisc (fails under CI)."""
+    require_namespaces("the shaped-link tests", "tc")
 
 
 def _pairs() -> list[str]:
@@ -96,7 +93,7 @@ def _pairs() -> list[str]:
 
 
 @pytest.mark.root
-@pytest.mark.skipif(_no_root() is not None, reason=_no_root() or "")
+@pytest.mark.usefixtures("namespaces")
 def test_shaped_link_measures_close_to_the_estimates() -> None:
     with shaped_pair("T1") as pair:
         assert {pair.ns_a, pair.ns_b} <= set(_pairs())
@@ -110,7 +107,7 @@ def test_shaped_link_measures_close_to_the_estimates() -> None:
 
 
 @pytest.mark.root
-@pytest.mark.skipif(_no_root() is not None, reason=_no_root() or "")
+@pytest.mark.usefixtures("namespaces")
 def test_pair_is_removed_even_when_a_measurement_fails() -> None:
     with pytest.raises(RuntimeError), shaped_pair("T2") as pair:
         pair.shape(1e6)

@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
+from testkit import missing
 
 from lab.marketing import datagen
 from lab.marketing.app import Config, create_app
@@ -58,7 +59,7 @@ Cluster = PrivateCluster  # the name the collector tests import and subclass (pg
 def cluster() -> Iterator[Cluster]:
     reason = _install_postgres()
     if reason:
-        pytest.skip(reason)
+        missing(reason)
     root = Path(tempfile.mkdtemp(prefix="emops-pg-"))
     cluster = Cluster(root, free_port())
     started = False

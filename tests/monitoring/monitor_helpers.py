@@ -3,12 +3,10 @@ the root conftest is imported by name from every test directory)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 from pathlib import Path
 
-import pytest
+from testkit import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "monitoring" / "generated"
@@ -18,14 +16,7 @@ NETWORKS = ("lab", "province")
 
 def tool(name: str) -> str:
     """A Debian Prometheus tool's path: skip locally if missing, fail in CI (`make apt`)."""
-    path = shutil.which(name)
-    if path:
-        return path
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"{name} is not installed: make apt installs prometheus prometheus-alertmanager"
-        )
-    pytest.skip(f"{name} not installed (apt-get install prometheus prometheus-alertmanager)")
+    return require_tool(name)
 
 
 def free_port() -> int:

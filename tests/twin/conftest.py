@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from testkit import require_namespaces
 
 from lab.build import lab_down, lab_up, read_state
 
@@ -29,17 +29,6 @@ LAB_INVENTORY = str(Path(__file__).resolve().parents[2] / "inventory" / "lab")
 SITES = int(os.environ.get("EMOPS_TWIN_SITES", "3"))
 
 
-def _twin_missing_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "the twin needs root (network namespaces)"
-    for tool in ("ip", "tc", "nft", "unshare", "nsenter", "/usr/sbin/sshd"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (run `make setup`)"
-    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
-        return "network namespaces are not available here"
-    return None
-
-
 def pytest_terminal_summary(terminalreporter) -> None:
     """The figures the twin tests measured (for the docs), in the run's summary."""
     if MEASURED:
@@ -48,9 +37,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture(scope="session")
 def twin_lock() -> Iterator[None]:
-    reason = _twin_missing_reason()
-    if reason:
-        pytest.skip(reason)
+    require_namespaces("the twin", "tc", "nft", "unshare", "nsenter", "/usr/sbin/sshd")
     with open(TWIN_LOCK, "w") as handle:
         deadline = time.monotonic() + 1800
         while True:

@@ -15,7 +15,6 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,11 +27,10 @@ from lab.faults import Lab
 from .kit import ROOT, firing
 
 sys.path.insert(0, str(ROOT / "tests" / "dashboard"))  # the dashboard tests' page helpers
-from browserfixture import (
-    CHROMEDRIVER,
-    CHROMIUM,
+from browserfixture import (  # noqa: F401  chromium_installed: a fixture
     DashboardProcess,
     chromium,
+    chromium_installed,
     quit_chromium,
 )
 from pagetest import PAGES, metrics, open_page, texts
@@ -199,10 +197,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-    reason="Debian's chromium and chromium-driver are not installed (make apt)",
-)
+@pytest.mark.usefixtures("chromium_installed")
 def test_every_page_in_chromium_on_the_twin(served, twin, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

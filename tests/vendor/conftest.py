@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from .twin_router import FrrRouter, PlaybookRunner, private_router, run_playbook, skip_reason
+from .twin_router import FrrRouter, PlaybookRunner, private_router, require_router, run_playbook
 
 
 @pytest.fixture(scope="session")
 def frr_router() -> Iterator[FrrRouter]:
     """The test router, up for the whole session; torn down in any case."""
-    if (reason := skip_reason()) is not None:
-        pytest.skip(reason)
+    require_router()
     with private_router() as router:
         yield router
 

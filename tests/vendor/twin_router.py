@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from testkit import require_namespaces
 
 from lab import device, services, sshd
 
@@ -57,17 +58,6 @@ usermod -p '*' {CLI_USER}
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=check, capture_output=True, text=True, timeout=60)
-
-
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "the test router needs root (network, mount and UTS namespaces)"
-    for tool in ("ip", "nsenter", "unshare", "git", sshd.SSHD, "/usr/lib/frr/zebra"):
-        if shutil.which(tool) is None:
-            return f"{tool} is missing (make apt installs frr and openssh-server)"
-    if _run("ip", "netns", "list", check=False).returncode != 0:
-        return "`ip netns` is unavailable on this kernel"
-    return None
 
 
 def _purge() -> None:
@@ -135,9 +125,11 @@ class FrrRouter:
             time.sleep(0.05)
 
 
-def skip_reason() -> str | None:
-    """Why the test router cannot run here, or None."""
-    return _skip_reason()
+def require_router() -> None:
+    """What the test router runs on: root, namespaces, FRR, sshd, git (skip, or fail under CI)."""
+    require_namespaces(
+        "the test router", "nsenter", "unshare", "git", sshd.SSHD, "/usr/lib/frr/zebra"
+    )
 
 
 @contextlib.contextmanager
