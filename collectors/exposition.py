@@ -5,15 +5,22 @@ poller's latest results on every scrape, so nothing global carries over and a
 target that stopped answering simply shows `emops_snmp_up 0` and no data.
 Interface counters are exported raw (Counter64 as read): Prometheus' rate()
 handles agent restarts and counter resets.
+
+Each device's samples are built under its own guard (collectors/families.py):
+a device whose data cannot be exposed is dropped from that scrape, shown as
+`emops_snmp_up 0` and counted in `emops_snmp_errors_total{reason="bad_value"}`;
+the other devices are always served.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from collectors.families import BAD_VALUE, DropCounts, fill_guarded
 from collectors.links import UNLINKED, LinkRef
 from collectors.snmp.poller import InterfaceSample, PollResult
 
@@ -21,7 +28,7 @@ DEVICE_LABELS = ["device", "site", "role"]
 INTERFACE_LABELS = [*DEVICE_LABELS, "ifname", "link", "link_role", "member"]
 IF_UP = 1  # ifOperStatus / ifAdminStatus up(1)
 
-# metric name, help, InterfaceSample field, kind
+# metric name, help, InterfaceSample field
 _INTERFACE_COUNTERS = (
     ("emops_interface_receive_bytes_total", "IF-MIB ifHCInOctets", "in_octets"),
     ("emops_interface_transmit_bytes_total", "IF-MIB ifHCOutOctets", "out_octets"),
@@ -49,15 +56,20 @@ class SnmpCollector(Collector):
         self._results = results
         self._links = links or {}
         self._capacities = capacities
+        self._dropped = DropCounts()  # device -> scrapes that dropped its data
 
     def link_of(self, device: str, ifname: str) -> LinkRef:
         return self._links.get((device, ifname), UNLINKED)
 
     def collect(self) -> Iterator[Metric]:
         results = sorted(dict(self._results()).values(), key=lambda r: r.target.device)
-        yield from self._self_report(results)
-        yield from self._device(results)
-        yield from self._interfaces(results)
+        data = {**self._device_families(), **self._interface_families()}
+        dropped: set[str] = set()
+        for r in results:
+            if r.up and not fill_guarded(data, r.target.device, partial(self._fill_data, r)):
+                dropped.add(r.target.device)
+        yield from self._self_report(results, dropped)
+        yield from data.values()
         capacity = GaugeMetricFamily(
             "emops_link_capacity_bits_per_second",
             "Inventory link rate x members (not SNMP)",
@@ -67,38 +79,55 @@ class SnmpCollector(Collector):
             capacity.add_metric([link, role, site], bps)
         yield capacity
 
-    def _self_report(self, results: list[PollResult]) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "emops_snmp_up", "1 if the last poll of the target answered", labels=DEVICE_LABELS
-        )
-        duration = GaugeMetricFamily(
-            "emops_snmp_scrape_duration_seconds",
-            "Wall time of the last poll of the target",
-            labels=DEVICE_LABELS,
-        )
-        packets = CounterMetricFamily(
-            "emops_snmp_packets_total", "SNMP request PDUs sent", labels=DEVICE_LABELS
-        )
-        retries = CounterMetricFamily(
-            "emops_snmp_retries_total", "SNMP requests sent again", labels=DEVICE_LABELS
-        )
-        errors = CounterMetricFamily(
-            "emops_snmp_errors_total",
-            "Failed polls by reason (timeout, auth, malformed, refused, ...)",
-            labels=[*DEVICE_LABELS, "reason"],
-        )
+    def _self_report(self, results: list[PollResult], dropped: set[str]) -> Iterator[Metric]:
+        families: dict[str, Metric] = {
+            "up": GaugeMetricFamily(
+                "emops_snmp_up",
+                "1 if the last poll of the target answered and its data could be exposed",
+                labels=DEVICE_LABELS,
+            ),
+            "duration": GaugeMetricFamily(
+                "emops_snmp_scrape_duration_seconds",
+                "Wall time of the last poll of the target",
+                labels=DEVICE_LABELS,
+            ),
+            "packets": CounterMetricFamily(
+                "emops_snmp_packets_total", "SNMP request PDUs sent", labels=DEVICE_LABELS
+            ),
+            "retries": CounterMetricFamily(
+                "emops_snmp_retries_total", "SNMP requests sent again", labels=DEVICE_LABELS
+            ),
+            "errors": CounterMetricFamily(
+                "emops_snmp_errors_total",
+                "Failed polls by reason (timeout, auth, malformed, refused, ...); "
+                "bad_value: scrapes that dropped the device's data",
+                labels=[*DEVICE_LABELS, "reason"],
+            ),
+        }
         for r in results:
-            labels = device_labels(r)
-            up.add_metric(labels, 1.0 if r.up else 0.0)
-            duration.add_metric(labels, r.duration_s)
-            packets.add_metric(labels, r.packets_total)
-            retries.add_metric(labels, r.retries_total)
-            for reason, count in sorted(r.errors_total.items()):
-                errors.add_metric([*labels, reason], count)
-        yield from (up, duration, packets, retries, errors)
+            device = r.target.device
+            fill = partial(self._fill_self_report, r, r.up and device not in dropped)
+            if not fill_guarded(families, device, fill) or device in dropped:
+                self._dropped.add(device)
+            bad = self._dropped.get(device)
+            if bad:
+                families["errors"].add_metric([*device_labels(r), BAD_VALUE], bad)
+        yield from families.values()
 
-    def _device(self, results: list[PollResult]) -> Iterator[Metric]:
-        families = {
+    @staticmethod
+    def _fill_self_report(r: PollResult, up: bool, families: Mapping[str, Metric]) -> None:
+        labels = device_labels(r)
+        families["up"].add_metric(labels, 1.0 if up else 0.0)
+        families["duration"].add_metric(labels, r.duration_s)
+        families["packets"].add_metric(labels, r.packets_total)
+        families["retries"].add_metric(labels, r.retries_total)
+        for reason, count in sorted(r.errors_total.items()):
+            if reason != BAD_VALUE:  # the exposition's own count, added after
+                families["errors"].add_metric([*labels, reason], count)
+
+    @staticmethod
+    def _device_families() -> dict[str, Metric]:
+        return {
             "uptime_s": GaugeMetricFamily(
                 "emops_device_uptime_seconds", "sysUpTime / 100", labels=DEVICE_LABELS
             ),
@@ -112,46 +141,43 @@ class SnmpCollector(Collector):
                 "emops_device_memory_size_bytes", "hrStorageRam size", labels=DEVICE_LABELS
             ),
         }
-        for r in results:
-            if not r.up:
-                continue
-            for attr, family in families.items():
-                value = getattr(r, attr)
-                if value is not None:
-                    family.add_metric(device_labels(r), value)
-        yield from families.values()
 
-    def _interfaces(self, results: list[PollResult]) -> Iterator[Metric]:
-        counters = [
-            (CounterMetricFamily(name, text, labels=INTERFACE_LABELS), attr)
+    @staticmethod
+    def _interface_families() -> dict[str, Metric]:
+        families: dict[str, Metric] = {
+            attr: CounterMetricFamily(name, text, labels=INTERFACE_LABELS)
             for name, text, attr in _INTERFACE_COUNTERS
-        ]
-        oper = GaugeMetricFamily(
+        }
+        families["oper"] = GaugeMetricFamily(
             "emops_interface_oper_up", "ifOperStatus == up(1)", labels=INTERFACE_LABELS
         )
-        admin = GaugeMetricFamily(
+        families["admin"] = GaugeMetricFamily(
             "emops_interface_admin_up", "ifAdminStatus == up(1)", labels=INTERFACE_LABELS
         )
-        speed = GaugeMetricFamily(
+        families["speed"] = GaugeMetricFamily(
             "emops_interface_speed_bits_per_second", "ifHighSpeed x 10^6", labels=INTERFACE_LABELS
         )
-        for r in results:
-            if not r.up:
-                continue
-            for ifc in r.interfaces:
-                labels = self._interface_labels(r, ifc)
-                for family, attr in counters:
-                    value = getattr(ifc, attr)
-                    if value is not None:
-                        family.add_metric(labels, value)
-                if ifc.oper_status is not None:
-                    oper.add_metric(labels, 1.0 if ifc.oper_status == IF_UP else 0.0)
-                if ifc.admin_status is not None:
-                    admin.add_metric(labels, 1.0 if ifc.admin_status == IF_UP else 0.0)
-                if ifc.high_speed_mbps is not None:
-                    speed.add_metric(labels, ifc.high_speed_mbps * 1e6)
-        yield from (family for family, _ in counters)
-        yield from (oper, admin, speed)
+        return families
+
+    def _fill_data(self, r: PollResult, families: Mapping[str, Metric]) -> None:
+        """One device's gauges and interface series."""
+        labels = device_labels(r)
+        for attr in ("uptime_s", "cpu_load_ratio", "memory_used_bytes", "memory_size_bytes"):
+            value = getattr(r, attr)
+            if value is not None:
+                families[attr].add_metric(labels, value)
+        for ifc in r.interfaces:
+            if_labels = self._interface_labels(r, ifc)
+            for _, _, attr in _INTERFACE_COUNTERS:
+                value = getattr(ifc, attr)
+                if value is not None:
+                    families[attr].add_metric(if_labels, value)
+            if ifc.oper_status is not None:
+                families["oper"].add_metric(if_labels, 1.0 if ifc.oper_status == IF_UP else 0.0)
+            if ifc.admin_status is not None:
+                families["admin"].add_metric(if_labels, 1.0 if ifc.admin_status == IF_UP else 0.0)
+            if ifc.high_speed_mbps is not None:
+                families["speed"].add_metric(if_labels, ifc.high_speed_mbps * 1e6)
 
     def _interface_labels(self, r: PollResult, ifc: InterfaceSample) -> list[str]:
         ref = self.link_of(r.target.device, ifc.name)

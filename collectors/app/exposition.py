@@ -5,11 +5,17 @@ from the store's latest values on each scrape. A target whose last collection
 failed shows `emops_collector_up 0` and its data series disappear (a database
 that cannot be read has no connection counts, not zero connections), except
 `emops_postgres_up`, which is the failure signal itself and stays at 0.
+
+The data of each PostgreSQL server and each /stats answer comes from outside
+and is built under its own guard (collectors/families.py): one that cannot be
+exposed is dropped from that scrape, its target shown as `emops_collector_up 0`
+and counted in `emops_collector_errors_total{reason="bad_value"}`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import partial
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -20,12 +26,14 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from collectors.app.store import BUCKETS, Store
+from collectors.app.store import BUCKETS, MarketingSample, PgSample, Store
 from collectors.app.targets import PostgresTarget, VrrpInstance
 from collectors.app.vrrp import masters
+from collectors.families import BAD_VALUE, DropCounts, fill_guarded
 
 PROBE_LABELS = ["service", "target", "site"]
 SELF_LABELS = ["collector", "target"]
+Unit = tuple[str, str]  # (collector, target), as in the self-report
 
 
 class AppCollector(Collector):
@@ -40,15 +48,21 @@ class AppCollector(Collector):
         self.store = store
         self.databases = tuple(t.device for t in postgres)
         self.vrrp = vrrp
+        self._dropped = DropCounts()  # (collector, target) -> scrapes that dropped its data
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._self_report()
+        dropped: set[Unit] = set()
+        postgres = self._postgres(dropped)
+        marketing = self._marketing(dropped)
+        for unit in dropped:
+            self._dropped.add(unit)
+        yield from self._self_report(dropped)
         yield from self._probes()
         yield self._vrrp()
-        yield from self._postgres()
-        yield from self._marketing()
+        yield from postgres.values()
+        yield from marketing.values()
 
-    def _self_report(self) -> Iterator[Metric]:
+    def _self_report(self, dropped: set[Unit]) -> Iterator[Metric]:
         up = GaugeMetricFamily(
             "emops_collector_up",
             "1 if the last collection of the target worked (for probes: the vantage point ran)",
@@ -64,11 +78,13 @@ class AppCollector(Collector):
             "Failed checks by reason (timeout, connect, checksum, auth, no_netns, ...)",
             labels=[*SELF_LABELS, "reason"],
         )
-        for (collector, target), health in sorted(dict(self.store.health).items()):
-            up.add_metric([collector, target], 1.0 if health.up else 0.0)
-            duration.add_metric([collector, target], health.duration_s)
+        for unit, health in sorted(dict(self.store.health).items()):
+            up.add_metric(list(unit), 1.0 if health.up and unit not in dropped else 0.0)
+            duration.add_metric(list(unit), health.duration_s)
             for reason, count in sorted(health.errors.items()):
-                errors.add_metric([collector, target, reason], count)
+                errors.add_metric([*unit, reason], count)
+            if self._dropped.get(unit):
+                errors.add_metric([*unit, BAD_VALUE], self._dropped.get(unit))
         yield from (up, duration, errors)
 
     def _probes(self) -> Iterator[Metric]:
@@ -99,59 +115,76 @@ class AppCollector(Collector):
             family.add_metric([device, instance, segment], value)
         return family
 
-    def _postgres(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("emops_postgres_up", "1 if PostgreSQL answered", labels=["device"])
-        connections = GaugeMetricFamily(
-            "emops_postgres_connections",
-            "Client connections by state (pg_stat_activity)",
-            labels=["device", "state"],
-        )
-        transactions = CounterMetricFamily(
-            "emops_postgres_transactions_total",
-            "xact_commit + xact_rollback over all databases (pg_stat_database)",
-            labels=["device"],
-        )
-        lag = GaugeMetricFamily(
-            "emops_postgres_replication_lag_seconds",
-            "Standby: now - last replayed commit, 0 when all received WAL is replayed",
-            labels=["device"],
-        )
+    def _postgres(self, dropped: set[Unit]) -> dict[str, Metric]:
+        families: dict[str, Metric] = {
+            "up": GaugeMetricFamily(
+                "emops_postgres_up", "1 if PostgreSQL answered", labels=["device"]
+            ),
+            "connections": GaugeMetricFamily(
+                "emops_postgres_connections",
+                "Client connections by state (pg_stat_activity)",
+                labels=["device", "state"],
+            ),
+            "transactions": CounterMetricFamily(
+                "emops_postgres_transactions_total",
+                "xact_commit + xact_rollback over all databases (pg_stat_database)",
+                labels=["device"],
+            ),
+            "lag": GaugeMetricFamily(
+                "emops_postgres_replication_lag_seconds",
+                "Standby: now - last replayed commit, 0 when all received WAL is replayed",
+                labels=["device"],
+            ),
+        }
         samples = dict(self.store.postgres)
         health = dict(self.store.health)
         for device in sorted(set(self.databases) | samples.keys()):
             sample = samples.get(device)
             if sample is None:
                 if ("postgres", device) in health:  # read and failed; not "not read yet"
-                    up.add_metric([device], 0.0)
+                    families["up"].add_metric([device], 0.0)
                 continue
-            up.add_metric([device], 1.0)
-            for state, count in sorted(sample.connections.items()):
-                connections.add_metric([device, state], count)
-            transactions.add_metric([device], sample.transactions)
-            if sample.lag_s is not None:
-                lag.add_metric([device], sample.lag_s)
-        yield from (up, connections, transactions, lag)
+            if not fill_guarded(families, device, partial(_fill_postgres, device, sample)):
+                families["up"].add_metric([device], 0.0)
+                dropped.add(("postgres", device))
+        return families
 
-    def _marketing(self) -> Iterator[Metric]:
-        transactions = CounterMetricFamily(
-            "emops_marketing_transactions_total",
-            "Successful requests by route, from the service's /stats",
-            labels=["device", "kind"],
-        )
-        failures = CounterMetricFamily(
-            "emops_marketing_failures_total",
-            "Failed requests by kind, from the service's /stats",
-            labels=["device", "kind"],
-        )
-        payments = CounterMetricFamily(
-            "emops_marketing_payments_total",
-            "Payments booked, from the service's /stats",
-            labels=["device"],
-        )
+    def _marketing(self, dropped: set[Unit]) -> dict[str, Metric]:
+        families: dict[str, Metric] = {
+            "transactions": CounterMetricFamily(
+                "emops_marketing_transactions_total",
+                "Successful requests by route, from the service's /stats",
+                labels=["device", "kind"],
+            ),
+            "failures": CounterMetricFamily(
+                "emops_marketing_failures_total",
+                "Failed requests by kind, from the service's /stats",
+                labels=["device", "kind"],
+            ),
+            "payments": CounterMetricFamily(
+                "emops_marketing_payments_total",
+                "Payments booked, from the service's /stats",
+                labels=["device"],
+            ),
+        }
         for device, sample in sorted(dict(self.store.marketing).items()):
-            for kind, value in sorted(sample.transactions.items()):
-                transactions.add_metric([device, kind], value)
-            for kind, value in sorted(sample.failures.items()):
-                failures.add_metric([device, kind], value)
-            payments.add_metric([device], sample.payments)
-        yield from (transactions, failures, payments)
+            if not fill_guarded(families, device, partial(_fill_marketing, device, sample)):
+                dropped.add(("marketing", device))
+        return families
+
+
+def _fill_postgres(device: str, sample: PgSample, families: Mapping[str, Metric]) -> None:
+    families["up"].add_metric([device], 1.0)
+    for state, count in sorted(sample.connections.items()):
+        families["connections"].add_metric([device, state], count)
+    families["transactions"].add_metric([device], sample.transactions)
+    if sample.lag_s is not None:
+        families["lag"].add_metric([device], sample.lag_s)
+
+
+def _fill_marketing(device: str, sample: MarketingSample, families: Mapping[str, Metric]) -> None:
+    for kind, value in sorted(sample.transactions.items()):
+        families["transactions"].add_metric([device, kind], value)
+    for kind, value in sorted(sample.failures.items()):
+        families["failures"].add_metric([device, kind], value)
+    families["payments"].add_metric([device], sample.payments)

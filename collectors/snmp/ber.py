@@ -8,11 +8,14 @@ BER sub-identifiers): a column test is then `oid.startswith(column)`, which is
 exact because every sub-identifier's last byte has its top bit clear.
 
 Anything that does not parse raises `MalformedPacket`; nothing here trusts the
-lengths an agent claims.
+lengths an agent claims, nor the size of a value: every type is bounded as its
+SMI definition says (RFC 2578), so a 200-octet "Counter64" is an error here
+instead of an integer that breaks float conversion downstream.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 VERSION_2C: Final = 1
@@ -36,8 +39,37 @@ GET_RESPONSE: Final = 0xA2
 GET_BULK_REQUEST: Final = 0xA5
 TRAP_V2: Final = 0xA7
 
-_UNSIGNED: Final = frozenset({COUNTER32, GAUGE32, TIMETICKS, COUNTER64})
 _EXCEPTIONS: Final = frozenset({NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW})
+
+# Value bounds (RFC 2578): the ranges of the integer types, and sizes
+INTEGER32: Final = range(-(2**31), 2**31)
+UNSIGNED32: Final = range(2**32)  # Counter32, Gauge32, TimeTicks
+UNSIGNED64: Final = range(2**64)  # Counter64
+MAX_OCTETS: Final = 65535  # OCTET STRING / Opaque (RFC 2578: SIZE (0..65535))
+MAX_SUB_IDS: Final = 128  # sub-identifiers of an OID, each < 2^32 (RFC 2578 section 3.5)
+SUB_ID_LIMIT: Final = 2**32
+
+# tag -> (name, most content octets, signed, allowed values). An unsigned type
+# takes one more octet than its width: BER puts a 0x00 before a top bit that is
+# set. A 4-octet value with its top bit set is read as unsigned, as agents that
+# forget that 0x00 mean it.
+_INTEGERS: Final = {
+    INTEGER: ("Integer32", 4, True, INTEGER32),
+    COUNTER32: ("Counter32", 5, False, UNSIGNED32),
+    GAUGE32: ("Gauge32", 5, False, UNSIGNED32),
+    TIMETICKS: ("TimeTicks", 5, False, UNSIGNED32),
+    COUNTER64: ("Counter64", 9, False, UNSIGNED64),
+}
+
+# One well-formed sub-identifier: a single octet, or 2-5 octets that do not
+# start with 0x80 (X.690: no padding) and stay below 2^32 (5 octets: the first
+# carries at most 4 bits).
+_SUB_ID: Final = (
+    rb"[\x00-\x7f]"  # one octet
+    rb"|[\x81-\xff][\x80-\xff]{0,2}[\x00-\x7f]"  # two to four
+    rb"|[\x81-\x8f][\x80-\xff]{3}[\x00-\x7f]"  # five, below 2^32
+)
+_OID_MATCH: Final = re.compile(rb"(?:%s){1,%d}" % (_SUB_ID, MAX_SUB_IDS)).fullmatch
 
 VarBind = tuple[bytes, object]  # (encoded OID, decoded value)
 
@@ -78,9 +110,12 @@ def encode_oid(dotted: str | tuple[int, ...]) -> bytes:
     else:
         arcs = dotted
     if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40):
-        raise ValueError(f"not an OID: {dotted!r}")
+        raise MalformedPacket(f"not an OID: {dotted!r}")
+    sub_ids = (arcs[0] * 40 + arcs[1], *arcs[2:])
+    if len(sub_ids) > MAX_SUB_IDS or not all(0 <= a < SUB_ID_LIMIT for a in sub_ids):
+        raise MalformedPacket(f"OID beyond {MAX_SUB_IDS} sub-identifiers < 2^32: {dotted!r:.80}")
     out = bytearray()
-    for arc in (arcs[0] * 40 + arcs[1], *arcs[2:]):
+    for arc in sub_ids:
         out += _base128(arc)
     return bytes(out)
 
@@ -96,9 +131,22 @@ def _base128(value: int) -> bytes:
     return bytes(reversed(chunks))
 
 
+def valid_oid(content: bytes) -> bool:
+    """True if `content` is 1..128 well-formed sub-identifiers, each < 2^32."""
+    if content.isascii():  # every sub-identifier is one octet: the common case
+        return 0 < len(content) <= MAX_SUB_IDS
+    return _OID_MATCH(content) is not None
+
+
 def decode_arcs(content: bytes) -> tuple[int, ...]:
     """Sub-identifiers of BER OID content (no first-two-arcs folding):
     used for the index part after a known column prefix."""
+    if content.isascii() and len(content) <= MAX_SUB_IDS:
+        return tuple(content)
+    if not valid_oid(content):
+        raise MalformedPacket(
+            "malformed OID sub-identifier (padded, cut short, over 2^32-1 or over 128 of them)"
+        )
     arcs: list[int] = []
     value = 0
     for byte in content:
@@ -106,8 +154,6 @@ def decode_arcs(content: bytes) -> tuple[int, ...]:
         if not byte & 0x80:
             arcs.append(value)
             value = 0
-    if content and content[-1] & 0x80:
-        raise MalformedPacket("OID ends inside a sub-identifier")
     return tuple(arcs)
 
 
@@ -224,7 +270,9 @@ def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
     Values: int for INTEGER and the counter/gauge/ticks types (Counter64 is a
     plain Python int: no wrap, no float), bytes for OCTET STRING, Opaque and
     IpAddress, encoded `bytes` for OBJECT IDENTIFIER (compare with
-    `encode_oid`), None for NULL, and the three exception singletons.
+    `encode_oid`), None for NULL, and the three exception singletons. Every
+    value is within its type's bounds (`_INTEGERS`, MAX_OCTETS, MAX_SUB_IDS),
+    every OID well-formed; anything else is MalformedPacket.
     """
     try:
         request_id, status, index, pos, end, community = _decode_head(data)
@@ -248,6 +296,8 @@ def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
             if n & 0x80:
                 raise MalformedPacket("OID too long")
             oid = data[pos + 2 : pos + 2 + n]
+            if not (oid.isascii() and oid) and not valid_oid(oid):
+                raise MalformedPacket("malformed varbind OID")
             pos += 2 + n
             tag = data[pos]
             n = data[pos + 1]
@@ -259,16 +309,30 @@ def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
             if pos + n != vb_end:
                 raise MalformedPacket("varbind length mismatch")
             raw = data[pos:vb_end]
-            if tag in _UNSIGNED:
-                value: object = int.from_bytes(raw, "big")
-            elif tag == INTEGER:
-                value = int.from_bytes(raw, "big", signed=True)
-            elif tag in (OCTET_STRING, OBJECT_IDENTIFIER, IP_ADDRESS):
+            bounds = _INTEGERS.get(tag)
+            if bounds is not None:
+                name, octets, signed, values = bounds
+                if not 0 < n <= octets:
+                    raise MalformedPacket(f"{name} of {n} octets (1..{octets})")
+                value: object = int.from_bytes(raw, "big", signed=signed)
+                if value not in values:
+                    raise MalformedPacket(f"{name} {value} out of range")
+            elif tag in (OCTET_STRING, OPAQUE):
+                if n > MAX_OCTETS:
+                    raise MalformedPacket(f"string of {n} octets (at most {MAX_OCTETS})")
                 value = raw
-            elif tag in _EXCEPTIONS:
-                value = _EXCEPTION_VALUES[tag]
-            elif tag in (NULL, OPAQUE):
-                value = None if tag == NULL else raw
+            elif tag == OBJECT_IDENTIFIER:
+                if not valid_oid(raw):
+                    raise MalformedPacket("malformed OBJECT IDENTIFIER value")
+                value = raw
+            elif tag == IP_ADDRESS:
+                if n != 4:
+                    raise MalformedPacket(f"IpAddress of {n} octets (4)")
+                value = raw
+            elif tag in _EXCEPTIONS or tag == NULL:
+                if n:
+                    raise MalformedPacket(f"tag 0x{tag:02x} with content")
+                value = _EXCEPTION_VALUES.get(tag)
             else:
                 raise MalformedPacket(f"unknown value tag 0x{tag:02x}")
             append((oid, value))

@@ -2,13 +2,51 @@
 
 Columns of one table share an index and are walked together in one multi-column
 GETBULK (ifTable and ifXTable share ifIndex, so they form one table here).
+
+Each column carries its MIB syntax, and `check` holds every value to it: the
+codec bounds each *tag*, but an agent may still send a Counter64 in a Gauge32
+column, a 64 KiB ifName or (over SNMPv3, decoded by pysnmp) a value our codec
+never saw. Such an answer is malformed: nothing out of its MIB's range becomes
+a metric.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from collectors.snmp.ber import encode_oid
+from collectors.snmp import ber
+from collectors.snmp.ber import MalformedPacket, encode_oid
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """What a column's MIB allows: integers in `values`, or octets up to `max_octets`."""
+
+    name: str
+    values: range | None = None
+    max_octets: int = 0
+
+    def misfit(self, value: object) -> str | None:
+        """Why `value` is not of this syntax, or None if it is (or is NULL: absent)."""
+        if value is None:
+            return None
+        if self.values is not None:
+            if isinstance(value, int) and value in self.values:
+                return None
+        elif isinstance(value, bytes) and len(value) <= self.max_octets:
+            return None
+        shown = f"{len(value)} octets" if isinstance(value, bytes) else f"{value!r:.40}"
+        return f"{shown} is not a {self.name}"
+
+
+INTEGER32 = Syntax("Integer32", ber.INTEGER32)
+COUNTER32 = Syntax("Counter32", ber.UNSIGNED32)
+GAUGE32 = Syntax("Gauge32", ber.UNSIGNED32)
+TIMETICKS = Syntax("TimeTicks", ber.UNSIGNED32)
+COUNTER64 = Syntax("Counter64", ber.UNSIGNED64)
+DISPLAY_STRING = Syntax("DisplayString", max_octets=255)  # SNMPv2-TC: SIZE (0..255)
+OBJECT_IDENTIFIER = Syntax("OBJECT IDENTIFIER", max_octets=5 * ber.MAX_SUB_IDS)
 
 SYS_UPTIME = encode_oid("1.3.6.1.2.1.1.3")  # SNMPv2-MIB sysUpTime; GETNEXT gives .0
 
@@ -21,39 +59,59 @@ HR_PROCESSOR_LOAD = "1.3.6.1.2.1.25.3.3.1.2"  # HOST-RESOURCES-MIB hrProcessorLo
 
 @dataclass(frozen=True)
 class Table:
-    """Columns walked together. `columns` maps our name -> encoded column OID."""
+    """Columns walked together. `columns` maps our name -> encoded column OID,
+    `syntax` our name -> its MIB syntax."""
 
     name: str
     columns: dict[str, bytes]
+    syntax: Mapping[str, Syntax] = field(default_factory=dict)
+
+    def check(self, columns: Mapping[str, Mapping[tuple[int, ...], object]]) -> None:
+        """MalformedPacket naming the first cell that does not fit its column's syntax."""
+        for name, cells in columns.items():
+            syntax = self.syntax[name]
+            for index, value in cells.items():
+                why = syntax.misfit(value)
+                if why is not None:
+                    row = ".".join(map(str, index))
+                    raise MalformedPacket(f"{self.name}.{name}.{row}: {why}")
 
 
-INTERFACES = Table(
+def _table(name: str, columns: dict[str, tuple[str, Syntax]]) -> Table:
+    return Table(
+        name,
+        {key: encode_oid(oid) for key, (oid, _) in columns.items()},
+        {key: syntax for key, (_, syntax) in columns.items()},
+    )
+
+
+INTERFACES = _table(
     "interfaces",
     {
-        "descr": encode_oid(f"{IF_TABLE}.2"),
-        "admin_status": encode_oid(f"{IF_TABLE}.7"),
-        "oper_status": encode_oid(f"{IF_TABLE}.8"),
-        "in_discards": encode_oid(f"{IF_TABLE}.13"),
-        "in_errors": encode_oid(f"{IF_TABLE}.14"),
-        "out_discards": encode_oid(f"{IF_TABLE}.19"),
-        "out_errors": encode_oid(f"{IF_TABLE}.20"),
-        "name": encode_oid(f"{IF_X_TABLE}.1"),
-        "hc_in_octets": encode_oid(f"{IF_X_TABLE}.6"),
-        "hc_out_octets": encode_oid(f"{IF_X_TABLE}.10"),
-        "high_speed": encode_oid(f"{IF_X_TABLE}.15"),
+        "descr": (f"{IF_TABLE}.2", DISPLAY_STRING),
+        "admin_status": (f"{IF_TABLE}.7", INTEGER32),
+        "oper_status": (f"{IF_TABLE}.8", INTEGER32),
+        "in_discards": (f"{IF_TABLE}.13", COUNTER32),
+        "in_errors": (f"{IF_TABLE}.14", COUNTER32),
+        "out_discards": (f"{IF_TABLE}.19", COUNTER32),
+        "out_errors": (f"{IF_TABLE}.20", COUNTER32),
+        "name": (f"{IF_X_TABLE}.1", DISPLAY_STRING),
+        "hc_in_octets": (f"{IF_X_TABLE}.6", COUNTER64),
+        "hc_out_octets": (f"{IF_X_TABLE}.10", COUNTER64),
+        "high_speed": (f"{IF_X_TABLE}.15", GAUGE32),
     },
 )
 
-STORAGE = Table(
+STORAGE = _table(
     "storage",
     {
-        "type": encode_oid(f"{HR_STORAGE_TABLE}.2"),
-        "units": encode_oid(f"{HR_STORAGE_TABLE}.4"),
-        "size": encode_oid(f"{HR_STORAGE_TABLE}.5"),
-        "used": encode_oid(f"{HR_STORAGE_TABLE}.6"),
+        "type": (f"{HR_STORAGE_TABLE}.2", OBJECT_IDENTIFIER),
+        "units": (f"{HR_STORAGE_TABLE}.4", INTEGER32),
+        "size": (f"{HR_STORAGE_TABLE}.5", INTEGER32),
+        "used": (f"{HR_STORAGE_TABLE}.6", INTEGER32),
     },
 )
 
-PROCESSORS = Table("processors", {"load": encode_oid(HR_PROCESSOR_LOAD)})
+PROCESSORS = _table("processors", {"load": (HR_PROCESSOR_LOAD, INTEGER32)})
 
 DEVICE_TABLES = (INTERFACES, STORAGE, PROCESSORS)

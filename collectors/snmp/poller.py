@@ -17,7 +17,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from collectors.snmp.oids import HR_STORAGE_RAM, INTERFACES, PROCESSORS, STORAGE, SYS_UPTIME
+from collectors.snmp import ber
+from collectors.snmp.oids import (
+    HR_STORAGE_RAM,
+    INTERFACES,
+    PROCESSORS,
+    STORAGE,
+    SYS_UPTIME,
+    TIMETICKS,
+)
 from collectors.snmp.session import (
     RequestStats,
     Session,
@@ -131,6 +139,22 @@ def cpu_from(columns: Columns) -> float | None:
     return sum(loads) / len(loads) / 100.0 if loads else None
 
 
+def uptime_from(scalars: list[ber.VarBind]) -> float | None:
+    """sysUpTime.0 in seconds; MalformedPacket if it is not a TimeTicks."""
+    uptime = None
+    for oid, value in scalars:
+        if oid.startswith(SYS_UPTIME) and not isinstance(value, ber.NoValue):
+            why = TIMETICKS.misfit(value)
+            if why is not None:
+                raise ber.MalformedPacket(f"sysUpTime: {why}")
+            uptime = value / 100.0 if isinstance(value, int) else None
+    return uptime
+
+
+def _detail(exc: Exception) -> str:
+    return exc.detail if isinstance(exc, SnmpError) and exc.detail else str(exc)
+
+
 def _first(errors: BaseExceptionGroup) -> BaseException:
     """The SnmpError inside a task group's failure, else the first failure."""
     snmp = errors.subgroup(SnmpError)
@@ -206,8 +230,11 @@ class Poller:
         try:
             async with asyncio.timeout(self.deadline):
                 result = await self._walk_all(target, session, memory, started)
-        except SnmpError as exc:
-            result = self._failed(target, session, started, exc.reason)
+        except (SnmpError, ber.MalformedPacket) as exc:  # MalformedPacket: a value, an index
+            reason = exc.reason if isinstance(exc, SnmpError) else "malformed"
+            if reason == "malformed":  # the agent's fault, said once per poll, no traceback
+                log.warning("%s: malformed answer: %s", target.device, _detail(exc))
+            result = self._failed(target, session, started, reason)
         except TimeoutError:
             result = self._failed(target, session, started, "timeout")
         except Exception:  # a bug must cost one target's poll, not the exporter
@@ -230,10 +257,9 @@ class Poller:
         except BaseExceptionGroup as errors:
             raise _first(errors) from None
         ifs, storage, cpu = ifs_task.result(), storage_task.result(), cpu_task.result()
-        uptime = None
-        for oid, value in ifs.scalars:
-            if oid.startswith(SYS_UPTIME) and isinstance(value, int):
-                uptime = value / 100.0
+        for table, walked in ((INTERFACES, ifs), (STORAGE, storage), (PROCESSORS, cpu)):
+            table.check(walked.columns)  # nothing out of its MIB's range becomes a metric
+        uptime = uptime_from(ifs.scalars)
         size, used = memory_from(storage.columns)
         stats = session.stats
         return PollResult(

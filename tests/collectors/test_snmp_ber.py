@@ -93,3 +93,128 @@ def test_peek_v3_reads_engine_and_user() -> None:
     assert ber.peek_v3_security(msg) == (b"\x80\x00\x00\x01", b"emops-monitor")
     assert ber.peek_v3_security(response([])) is None
     assert ber.peek_v3_security(b"\x30\x03") is None
+
+
+# --- every type bounded as RFC 2578 defines it ----------------------------------
+
+IFX_ROW = "1.3.6.1.2.1.31.1.1.1.6.1"
+
+
+def _decoded(tag: int, raw: bytes) -> object:
+    _, _, _, vbs, _ = ber.decode_response(response([(IFX_ROW, tag, raw)]))
+    return vbs[0][1]
+
+
+@pytest.mark.parametrize(
+    ("tag", "value", "width"),
+    [
+        (ber.INTEGER, -(2**31), 4),
+        (ber.INTEGER, 2**31 - 1, 4),
+        (ber.COUNTER32, 2**32 - 1, 5),
+        (ber.GAUGE32, 2**32 - 1, 5),
+        (ber.TIMETICKS, 2**32 - 1, 5),
+        (ber.COUNTER64, 2**64 - 1, 9),
+        (ber.GAUGE32, 0, 1),
+    ],
+)
+def test_each_integer_type_up_to_its_limit(tag: int, value: int, width: int) -> None:
+    assert _decoded(tag, value.to_bytes(width, "big", signed=True)) == value
+
+
+OUT_OF_BOUNDS = {
+    "Integer32 2^31": (ber.INTEGER, (2**31).to_bytes(5, "big")),
+    "Integer32 -2^31-1": (ber.INTEGER, (-(2**31) - 1).to_bytes(5, "big", signed=True)),
+    "empty Integer32": (ber.INTEGER, b""),
+    "empty Counter32": (ber.COUNTER32, b""),
+    "Counter32 2^32": (ber.COUNTER32, (2**32).to_bytes(5, "big")),
+    "Gauge32 in 6 octets": (ber.GAUGE32, b"\x00" * 5 + b"\x01"),
+    "TimeTicks 2^32": (ber.TIMETICKS, (2**32).to_bytes(5, "big")),
+    "TimeTicks 200 octets": (ber.TIMETICKS, b"\x7f" + b"\xff" * 199),  # the oversized sysUpTime
+    "Counter64 2^64": (ber.COUNTER64, (2**64).to_bytes(9, "big")),
+    "Counter64 200 octets": (ber.COUNTER64, b"\x7f" + b"\xff" * 199),  # about 2^1599
+    "OCTET STRING 64 KiB": (ber.OCTET_STRING, b"x" * (ber.MAX_OCTETS + 1)),
+    "Opaque 64 KiB": (ber.OPAQUE, b"x" * (ber.MAX_OCTETS + 1)),
+    "IpAddress 5 octets": (ber.IP_ADDRESS, b"\x7f\x00\x00\x01\x00"),
+    "NULL with content": (ber.NULL, b"\x00"),
+    "endOfMibView with content": (ber.END_OF_MIB_VIEW, b"\x00"),
+    "OID value padded": (ber.OBJECT_IDENTIFIER, b"\x2b\x80\x01"),
+}
+
+
+@pytest.mark.parametrize(("tag", "raw"), OUT_OF_BOUNDS.values(), ids=OUT_OF_BOUNDS.keys())
+def test_values_beyond_their_type_are_malformed(tag: int, raw: bytes) -> None:
+    with pytest.raises(ber.MalformedPacket):
+        _decoded(tag, raw)
+
+
+def test_longest_string_and_oid_values_still_decode() -> None:
+    assert _decoded(ber.OCTET_STRING, b"x" * ber.MAX_OCTETS) == b"x" * ber.MAX_OCTETS
+    oid = ber.encode_oid((1, 3, *[2**32 - 1] * (ber.MAX_SUB_IDS - 1)))
+    assert _decoded(ber.OBJECT_IDENTIFIER, oid) == oid
+
+
+BAD_SUB_IDS = {
+    "cut inside a sub-identifier": b"\x81",
+    "padded with 0x80": b"\x80\x01",
+    "2^32": b"\x90\x80\x80\x80\x00",
+    "six octets": b"\x81\x80\x80\x80\x80\x00",
+}
+
+
+@pytest.mark.parametrize("suffix", BAD_SUB_IDS.values(), ids=BAD_SUB_IDS.keys())
+def test_malformed_sub_identifiers_are_decode_errors(suffix: bytes) -> None:
+    prefix = ber.encode_oid("1.3.6.1.2.1.31.1.1.1.6")
+    name = _tlv(0x06, prefix + suffix)
+    vb = _tlv(0x30, name + _tlv(ber.COUNTER64, b"\x01"))
+    pdu = _tlv(0xA2, ber._int(7) + ber._int(0) + ber._int(0) + _tlv(0x30, vb))
+    with pytest.raises(ber.MalformedPacket):
+        ber.decode_response(_tlv(0x30, ber._int(1) + _tlv(0x04, b"public") + pdu))
+    with pytest.raises(ber.MalformedPacket):  # an index decoded on its own (the v3 path)
+        ber.decode_arcs(suffix)
+
+
+def test_sub_identifier_limits() -> None:
+    assert ber.decode_arcs(b"\x8f\xff\xff\xff\x7f") == (2**32 - 1,)
+    assert ber.decode_arcs(bytes(128)) == (0,) * 128
+    with pytest.raises(ber.MalformedPacket):
+        ber.decode_arcs(bytes(129))  # 129 sub-identifiers
+    for arcs in [(1, 3, 2**32), (1, 3, -1), (1, 3, *[1] * 128)]:
+        with pytest.raises(ber.MalformedPacket):  # pysnmp's v3 answers pass through here
+            ber.encode_oid(arcs)
+
+
+TAGS = [ber.INTEGER, ber.OCTET_STRING, ber.NULL, ber.OBJECT_IDENTIFIER, ber.IP_ADDRESS]
+TAGS += [ber.COUNTER32, ber.GAUGE32, ber.TIMETICKS, ber.OPAQUE, ber.COUNTER64]
+TAGS += [ber.NO_SUCH_OBJECT, ber.NO_SUCH_INSTANCE, ber.END_OF_MIB_VIEW]
+BOUNDS = {ber.INTEGER: ber.INTEGER32, ber.COUNTER64: ber.UNSIGNED64}
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(min_size=1, max_size=12),  # OID content, any bytes
+            st.one_of(st.sampled_from(TAGS), st.integers(0, 255)),
+            st.one_of(st.binary(max_size=12), st.binary(min_size=250, max_size=300)),
+        ),
+        max_size=4,
+    )
+)
+def test_what_decodes_is_within_bounds(varbinds: list[tuple[bytes, int, bytes]]) -> None:
+    """Random varbinds in a valid envelope: either MalformedPacket, or every OID
+    is well-formed and every value within its type's bounds; nothing else escapes."""
+    vbs = b"".join(_tlv(0x30, _tlv(0x06, oid) + _tlv(tag, raw)) for oid, tag, raw in varbinds)
+    pdu = _tlv(0xA2, ber._int(7) + ber._int(0) + ber._int(0) + _tlv(0x30, vbs))
+    msg = _tlv(0x30, ber._int(1) + _tlv(0x04, b"public") + pdu)
+    try:
+        _, _, _, decoded, _ = ber.decode_response(msg)
+    except ber.MalformedPacket:
+        return
+    for (oid, value), (_, tag, _) in zip(decoded, varbinds, strict=True):
+        assert all(arc < 2**32 for arc in ber.decode_oid(oid))
+        if isinstance(value, int):
+            assert value in BOUNDS.get(tag, ber.UNSIGNED32), (hex(tag), value)
+        elif isinstance(value, bytes):
+            assert len(value) <= ber.MAX_OCTETS
+            if tag == ber.OBJECT_IDENTIFIER:
+                assert ber.decode_oid(value)

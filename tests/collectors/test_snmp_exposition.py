@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, start_http_server
+from prometheus_client.parser import text_string_to_metric_families
 from snmp_fakes import v2c_target
 
 from collectors.exposition import SnmpCollector
@@ -126,3 +131,88 @@ def test_each_scrape_reflects_only_the_latest_results() -> None:
     latest["r1"] = PollResult(target, up=False, duration_s=0.3, reason="timeout")
     assert registry.get_sample_value("emops_snmp_up", labels) == 0.0
     assert registry.get_sample_value("emops_interface_receive_bytes_total", ifl) is None
+
+
+# --- one device's data can never fail the scrape ----------------------------------
+
+
+def _device(name: str, **fields: object) -> PollResult:
+    target = Target(name, "127.0.0.1", site="hq", role="wan_router")
+    ifc = InterfaceSample(1, "eth0", 5, 6, high_speed_mbps=1000)
+    values: dict = {"uptime_s": 12.5, "interfaces": (ifc,)} | fields
+    return PollResult(target, up=True, duration_s=0.1, errors_total={"timeout": 1}, **values)
+
+
+BAD_DATA = {
+    "counter 2^1600": {"interfaces": (InterfaceSample(1, "eth0", 2**1600),)},
+    "ifHighSpeed 2^1599": {"interfaces": (InterfaceSample(1, "eth0", high_speed_mbps=2**1599),)},
+    "NaN uptime": {"uptime_s": float("nan")},
+    "infinite memory": {"memory_size_bytes": float("inf")},
+    "not a number": {"cpu_load_ratio": "high"},
+    "lone surrogate in ifName": {"interfaces": (InterfaceSample(1, "eth\udcff", 5),)},
+}
+
+
+Samples = dict[tuple[str, tuple], float]
+
+
+@contextlib.contextmanager
+def serving(registry: CollectorRegistry) -> Iterator[Callable[[], tuple[int, Samples]]]:
+    """prometheus_client's own HTTP server; yields a GET /metrics, as Prometheus does it."""
+    server, thread = start_http_server(0, "127.0.0.1", registry=registry)
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+
+    def scrape() -> tuple[int, Samples]:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                status, text = answer.status, answer.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, {}
+        families = text_string_to_metric_families(text)
+        return status, {(s.name, tuple(sorted(s.labels.items()))): s.value
+                        for family in families for s in family.samples}  # fmt: skip
+
+    try:
+        yield scrape
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+@pytest.mark.parametrize("bad", BAD_DATA.values(), ids=BAD_DATA.keys())
+def test_one_device_with_absurd_data_costs_only_its_own_series(bad: dict) -> None:
+    latest = {"good": _device("good"), "bad": _device("bad", **bad)}
+    eth0 = {"ifname": "eth0", "link": "", "link_role": "", "member": ""}
+    with serving(registry_for(SnmpCollector(lambda: latest))) as scrape:
+        status, samples = scrape()
+
+        def get(name: str, device: str, **labels: str) -> float | None:
+            key = {"device": device, "site": "hq", "role": "wan_router"} | labels
+            return samples.get((name, tuple(sorted(key.items()))))
+
+        assert status == 200
+        assert get("emops_snmp_up", "good") == 1.0
+        assert get("emops_device_uptime_seconds", "good") == 12.5
+        assert get("emops_interface_receive_bytes_total", "good", **eth0) == 5
+        assert get("emops_interface_speed_bits_per_second", "good", **eth0) == 1e9
+        assert get("emops_snmp_errors_total", "good", reason="bad_value") is None
+        # the bad device: no data series at all, down, counted, its poll counters kept
+        bad_series = [name for name, labels in samples if ("device", "bad") in labels]
+        assert sorted(set(bad_series)) == [
+            "emops_snmp_errors_total",
+            "emops_snmp_packets_total",
+            "emops_snmp_retries_total",
+            "emops_snmp_scrape_duration_seconds",
+            "emops_snmp_up",
+        ]
+        assert get("emops_snmp_up", "bad") == 0.0
+        assert get("emops_snmp_errors_total", "bad", reason="bad_value") == 1
+        assert get("emops_snmp_errors_total", "bad", reason="timeout") == 1
+        status, samples = scrape()  # each scrape that drops it counts once
+        assert status == 200 and get("emops_snmp_errors_total", "bad", reason="bad_value") == 2
+        latest["bad"] = _device("bad")  # the agent recovered: served again, the count stays
+        status, samples = scrape()
+        assert status == 200 and get("emops_snmp_up", "bad") == 1.0
+        assert get("emops_interface_receive_bytes_total", "bad", **eth0) == 5
+        assert get("emops_snmp_errors_total", "bad", reason="bad_value") == 2

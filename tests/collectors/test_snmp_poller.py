@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 
 import pytest
 from snmp_fakes import (
@@ -19,6 +21,7 @@ from snmp_fakes import (
     v3_target,
 )
 
+from collectors.snmp import ber
 from collectors.snmp.agents import AgentFarm, free_udp_port
 from collectors.snmp.poller import Poller, PollResult, Target
 from collectors.snmp.session import UsmCredentials
@@ -148,7 +151,7 @@ async def _misbehaving_round(farm: AgentFarm) -> tuple[dict[str, PollResult], fl
         v2c_target("badtag", badtag),
         v2c_target("garbage", garbage),
     ]
-    poller = Poller(targets, timeout=0.4, retries=1, deadline=2.0)
+    poller = Poller(targets, timeout=1.0, retries=1, deadline=3.0)
     started = time.monotonic()
     try:
         results = {r.target.device: r for r in await poller.poll_all()}
@@ -164,7 +167,7 @@ def test_dead_slow_and_garbage_agents_are_down_alone(farm: AgentFarm) -> None:
     for device in ("good1", "good2", "good3"):
         assert results[device].up, (device, results[device].reason)
         # done before the slow neighbour's first timeout even fires: not held up by it
-        slow_first_try = 0.4
+        slow_first_try = 1.0  # generous: a loaded 2-core machine
         assert results[device].duration_s < max(slow_first_try, results["slow"].duration_s / 2)
     assert results["dead"].reason == "refused"
     assert results["slow"].reason == "timeout"
@@ -172,7 +175,7 @@ def test_dead_slow_and_garbage_agents_are_down_alone(farm: AgentFarm) -> None:
     for device in ("truncated", "lying", "badtag", "garbage"):
         assert not results[device].up
         assert results[device].reason == "malformed", (device, results[device].reason)
-    assert wall < 2.5  # the round ends with the slowest target's own deadline
+    assert wall < 3.5  # the round ends with the slowest target's own deadline
 
 
 @pytest.mark.slow
@@ -202,3 +205,98 @@ def test_memory_stays_flat_over_many_polls(farm: AgentFarm) -> None:
 
     start, end = asyncio.run(run())
     assert end - start < 4 * 1024 * 1024, f"RSS grew {(end - start) / 1e6:.1f} MB in 300 polls"
+
+
+# --- values out of their MIB's bounds: that device is malformed, the rest polls on ---
+
+Rewrite = Callable[[bytes, int, bytes], tuple[bytes, int, bytes]]
+
+
+def rewriting(column: str, change: Rewrite) -> Callable[[bytes], bytes]:
+    """A relay `corrupt` that re-encodes each answer with `change` applied to every
+    varbind (oid, tag, content) under `column`; lengths stay consistent."""
+    prefix = ber.encode_oid(column)
+    tlv = ber._tlv
+
+    def corrupt(reply: bytes) -> bytes:
+        request_id, status, index, pos, end, community = ber._decode_head(reply)
+        varbinds = b""
+        while pos < end:
+            _, start, stop = ber._header(reply, pos, end)
+            _, ostart, ostop = ber._header(reply, start, stop)
+            oid = reply[ostart:ostop]
+            tag, vstart, vstop = ber._header(reply, ostop, stop)
+            if oid.startswith(prefix):
+                oid, tag, content = change(oid, tag, reply[vstart:vstop])
+                varbinds += tlv(0x30, tlv(0x06, oid) + tlv(tag, content))
+            else:
+                varbinds += reply[pos:stop]
+            pos = stop
+        head = ber._int(request_id) + ber._int(status) + ber._int(index)
+        pdu = tlv(ber.GET_RESPONSE, head + tlv(0x30, varbinds))
+        return tlv(0x30, ber._int(1) + tlv(0x04, community) + pdu)
+
+    return corrupt
+
+
+def value(tag: int, content: bytes) -> Rewrite:
+    return lambda oid, _tag, _content: (oid, tag, content)
+
+
+HUGE = b"\x7f" + b"\xff" * 199  # a 200-octet integer, about 2^1599
+SYS_UPTIME = "1.3.6.1.2.1.1.3"
+HOSTILE = {
+    # the decoder refuses these
+    "uptime_200_octets": (SYS_UPTIME, value(ber.TIMETICKS, HUGE)),
+    "counter64_200_octets": (COUNTERS["in_octets"], value(ber.COUNTER64, HUGE)),
+    "high_speed_200_octets": (STATIC_COLUMNS["high_speed_mbps"], value(ber.GAUGE32, HUGE)),
+    "index_cut_inside_sub_id": (
+        STATIC_COLUMNS["name"],
+        lambda oid, tag, content: (oid + b"\x81", tag, content),
+    ),
+    "index_over_2_32": (
+        STATIC_COLUMNS["name"],
+        lambda oid, tag, content: (oid + b"\x90\x80\x80\x80\x00", tag, content),
+    ),
+    # well-formed BER, but not what the column's MIB allows: the value layer refuses
+    "uptime_as_counter64": (SYS_UPTIME, value(ber.COUNTER64, (2**40).to_bytes(6, "big"))),
+    "high_speed_as_counter64": (
+        STATIC_COLUMNS["high_speed_mbps"],
+        value(ber.COUNTER64, (2**40).to_bytes(6, "big")),
+    ),
+    "ifname_300_octets": (STATIC_COLUMNS["name"], value(ber.OCTET_STRING, b"x" * 300)),
+    "status_as_string": (STATIC_COLUMNS["oper_status"], value(ber.OCTET_STRING, b"up")),
+}
+
+
+def test_hostile_values_are_malformed_for_that_device_only(
+    farm: AgentFarm, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def run() -> dict[str, PollResult]:
+        real = farm.agents[2].port
+        servers = [
+            await serve_udp(RelayAgent(real, corrupt=rewriting(column, change)))
+            for column, change in HOSTILE.values()
+        ]
+        ports = [port for _, port in servers]
+        targets = [v2c_target("good", farm.agents[0].port)]
+        targets += [v2c_target(name, port) for name, port in zip(HOSTILE, ports, strict=True)]
+        poller = Poller(targets, timeout=1.0, retries=0, deadline=5.0)
+        try:
+            return {r.target.device: r for r in await poller.poll_all()}
+        finally:
+            poller.close()
+            for transport, _ in servers:
+                transport.close()
+
+    with caplog.at_level(logging.WARNING, logger="collectors.snmp.poller"):
+        results = asyncio.run(run())
+    assert results["good"].up, results["good"].reason
+    assert results["good"].interfaces and results["good"].uptime_s
+    for name in HOSTILE:
+        assert (results[name].up, results[name].reason) == (False, "malformed"), name
+        assert results[name].errors_total == {"malformed": 1}, name
+    # one line per malformed device and poll, no traceback
+    assert not [r for r in caplog.records if r.exc_info]
+    malformed = [r.getMessage() for r in caplog.records if "malformed answer" in r.getMessage()]
+    assert len(malformed) == len(HOSTILE) and all("\n" not in m for m in malformed)
