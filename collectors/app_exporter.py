@@ -17,7 +17,6 @@ import json
 import logging
 import signal
 import sys
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -29,7 +28,7 @@ from collectors.app.vantage import HOST, LocalVantage, NamespaceVantage, Vantage
 from collectors.app.vrrp import NetnsAddresses
 from collectors.options import add_safety_options, exporter_parser
 from collectors.safety import parse_listen
-from collectors.secrets import Decryptor, password_file
+from collectors.secrets import decryptor_for
 from emops.errors import EmopsError
 from emops.topology import Topology, load_topology
 from emops.units import parse_time
@@ -162,7 +161,7 @@ async def serve(args: argparse.Namespace) -> None:
     topo = load_topology(args.inventory, args.sites)  # inventory -> model
     if args.production and topo.is_lab:
         raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
-    decryptor = Decryptor(password_file(Path(args.inventory), args.vault_password_file))
+    decryptor = decryptor_for(args.inventory, args.vault_password_file, sealed=args.print_config)
     plan = plan_from(topo, decryptor, args.customer)  # model -> targets with credentials
     runner = build_runner(args, topo, plan)  # targets -> vantage points
     if args.print_config:

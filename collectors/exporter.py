@@ -19,7 +19,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -28,7 +27,7 @@ from collectors.exposition import SnmpCollector
 from collectors.links import interface_links, link_capacities
 from collectors.options import add_safety_options, exporter_parser
 from collectors.safety import connected_networks, parse_listen, unsafe_reason
-from collectors.secrets import Decryptor, password_file
+from collectors.secrets import decryptor_for
 from collectors.snmp.poller import Poller, Target
 from collectors.targets import describe, targets_from, trap_communities
 from collectors.traps import TrapReceiver, TrapState
@@ -93,7 +92,7 @@ async def serve(args: argparse.Namespace) -> None:
     topo = load_topology(args.inventory, args.sites)  # inventory -> model
     if args.production and topo.is_lab:
         raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
-    decryptor = Decryptor(password_file(Path(args.inventory), args.vault_password_file))
+    decryptor = decryptor_for(args.inventory, args.vault_password_file, sealed=args.print_config)
     targets = targets_from(topo, decryptor)  # model -> targets with credentials
     shard, shards = args.shard
     mine = set(devices_of_shard([t.device for t in targets], shard, shards))

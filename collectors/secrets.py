@@ -1,9 +1,12 @@
 """Inventory variables with their `!vault` values decrypted, only on demand.
 
 The inventory loads without a password (values stay encrypted); only the
-collectors' credentials need clear text. The password file comes from
---vault-password-file, else ANSIBLE_VAULT_PASSWORD_FILE, else, for an
-inventory beside one, `vault-password.lab` (the lab's published test secret).
+collectors' credentials and `emops vendor render` need clear text. The password
+file comes from --vault-password-file, else ANSIBLE_VAULT_PASSWORD_FILE (as for
+Ansible), else `vault-password.txt` inside the inventory directory: only the lab
+inventory has one (its published test secret). The real network's password is
+the operator's and never in git, so the province inventory has no fallback.
+--print-config decrypts nothing: a sealed Decryptor shows `<vault>` instead.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from typing import Any
 
 from emops.errors import EmopsError
 
-LAB_PASSWORD_FILE = "vault-password.lab"
+LAB_PASSWORD_FILE = "vault-password.txt"  # inside inventory/lab only; Ansible skips *.txt there
+PASSWORD_ENV = "ANSIBLE_VAULT_PASSWORD_FILE"
+HOW = f"pass --vault-password-file FILE or set {PASSWORD_ENV}=FILE, a file outside git"
 REDACTED = "<redacted>"
+SEALED = "<vault>"  # an encrypted value, not decrypted
 SECRET_KEYS = ("password", "community", "secret", "key")
 
 
@@ -24,33 +30,54 @@ def password_file(inventory: Path, explicit: str | None = None) -> Path | None:
     """Where the vault password is, or None when nothing names one."""
     if explicit:
         return Path(explicit)
-    if os.environ.get("ANSIBLE_VAULT_PASSWORD_FILE"):
-        return Path(os.environ["ANSIBLE_VAULT_PASSWORD_FILE"])
-    beside = inventory.resolve().parent / LAB_PASSWORD_FILE
-    return beside if beside.exists() else None
+    if os.environ.get(PASSWORD_ENV):
+        return Path(os.environ[PASSWORD_ENV])
+    folder = inventory if inventory.is_dir() else inventory.parent
+    inside = folder / LAB_PASSWORD_FILE
+    return inside if inside.is_file() else None
+
+
+def decryptor_for(
+    inventory: str | Path, explicit: str | None, *, sealed: bool = False
+) -> Decryptor:
+    """The inventory's Decryptor; `sealed` (--print-config) never reads a password."""
+    if sealed:
+        return Decryptor(None, sealed=True)
+    return Decryptor(password_file(Path(inventory), explicit), inventory=str(inventory))
 
 
 class Decryptor:
     """Templates a host's variables, decrypting vault values with one password."""
 
-    def __init__(self, password_path: Path | None) -> None:
+    def __init__(
+        self, password_path: Path | None, *, sealed: bool = False, inventory: str = "the inventory"
+    ) -> None:
         self.password_path = password_path
+        self.sealed = sealed
+        self.inventory = inventory
         self._vault: Any = None
 
     def _lib(self) -> Any:
         if self._vault is None:
+            from ansible.errors import AnsibleError
             from ansible.parsing.dataloader import DataLoader
             from ansible.parsing.vault import VaultLib, get_file_vault_secret
 
-            if self.password_path is None or not self.password_path.exists():
+            field = "--vault-password-file"
+            if self.password_path is None:
                 raise EmopsError.of(
-                    "--vault-password-file",
-                    f"the SNMP credentials are vault-encrypted and no password file "
-                    f"was found ({self.password_path or 'none given'})",
-                    "pass --vault-password-file or set ANSIBLE_VAULT_PASSWORD_FILE",
+                    field, f"{self.inventory} has vault-encrypted secrets and no password", HOW
                 )
-            secret = get_file_vault_secret(filename=str(self.password_path), loader=DataLoader())
-            secret.load()
+            if not self.password_path.is_file():
+                raise EmopsError.of(field, f"{self.password_path} is not a file", HOW)
+            try:
+                path = str(self.password_path)
+                secret = get_file_vault_secret(filename=path, loader=DataLoader())
+                secret.load()
+            except (AnsibleError, OSError) as exc:  # empty, unreadable, a failing script
+                raise EmopsError.of(
+                    field, f"{self.password_path}: {_first_line(exc)}", HOW
+                ) from None
             self._vault = VaultLib([("default", secret)])
         return self._vault
 
@@ -58,12 +85,17 @@ class Decryptor:
         from ansible.parsing.vault import EncryptedString
 
         if isinstance(value, EncryptedString):
+            if self.sealed:
+                return SEALED
             vault = self._lib()
             try:
                 return vault.decrypt(value._ciphertext).decode()
             except Exception as exc:  # AnsibleVaultError and friends: wrong password
                 raise EmopsError.of(
-                    "vault", f"cannot decrypt ({exc})", "check the vault password file"
+                    "--vault-password-file",
+                    f"{self.password_path} does not open the vault of {self.inventory} "
+                    f"({_first_line(exc).rstrip('.')})",
+                    "is it this inventory's password?",
                 ) from None
         return value
 
@@ -74,6 +106,11 @@ class Decryptor:
 
         needed = {k: self.plain(v) for k, v in host_vars.items() if _referenced(k, value)}
         return Templar(loader=DataLoader(), variables=needed).template(value)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _referenced(name: str, value: Any) -> bool:

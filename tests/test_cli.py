@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from testkit import ROOT, TINY
+from vaultkit import province_with_vault
 
 from emops.cli import main
 
@@ -220,7 +222,64 @@ def test_real_inventories_validate():
     for inventory in ("inventory/province", "inventory/lab"):
         result = run("inventory", "check", "-i", inventory)
         assert result.returncode == 0, result.stderr
-    assert Path(ROOT / "inventory" / "vault-password.lab").read_text().strip() == "emops-lab-vault"
+    lab_password = ROOT / "inventory" / "lab" / "vault-password.txt"
+    assert lab_password.read_text().strip() == "emops-lab-vault"  # published: a test secret
+    # the only password file in the repository: the province's is the operator's, never in git
+    assert sorted(ROOT.glob("inventory/**/*vault-pass*")) == [lab_password]
+
+
+def emops_as_typed(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`emops ...` from the checkout, ANSIBLE_VAULT_PASSWORD_FILE only if given here."""
+    clean = {k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
+    return subprocess.run(
+        [*EMOPS, *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env=clean | env
+    )
+
+
+def test_vendor_render_of_the_province_needs_the_operators_password(tmp_path):
+    out = tmp_path / "configs"
+    done = emops_as_typed("vendor", "render", "-i", "inventory/province", "-o", str(out))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "emops: error: --vault-password-file: inventory/province has vault-encrypted secrets "
+        "and no password (pass --vault-password-file FILE or set "
+        "ANSIBLE_VAULT_PASSWORD_FILE=FILE, a file outside git)"
+    ]
+    assert not out.exists()  # nothing written, not even the directory
+    lab_password = str(ROOT / "inventory" / "lab" / "vault-password.txt")
+    done = emops_as_typed(
+        "vendor", "render", "-i", "inventory/province", "-o", str(out),
+        ANSIBLE_VAULT_PASSWORD_FILE=lab_password,
+    )  # fmt: skip
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "does not open the vault of inventory/province" in done.stderr
+    assert not out.exists()
+    # what needs no secret needs no password
+    done = emops_as_typed(
+        "vendor", "render", "-i", "inventory/province", "-o", str(out), "--redact"
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list(out.glob("*.cfg"))) == 17
+    assert "REDACTED" in (out / "meixi-wan.cfg").read_text()
+
+
+@pytest.mark.parametrize("how", ["--vault-password-file", "ANSIBLE_VAULT_PASSWORD_FILE"])
+def test_vendor_render_opens_a_province_vault_with_its_password(tmp_path, how):
+    vault = province_with_vault(tmp_path)
+    out = tmp_path / "configs"
+    argv = ["vendor", "render", "-i", str(vault.inventory), "-o", str(out), "--host", "meixi-wan"]
+    if how == "--vault-password-file":
+        done = emops_as_typed(*argv, how, str(vault.password_file))
+    else:
+        done = emops_as_typed(*argv, ANSIBLE_VAULT_PASSWORD_FILE=str(vault.password_file))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 configurations (with secrets, mode 0600)")
+    config = out / "meixi-wan.cfg"
+    assert config.stat().st_mode & 0o777 == 0o600
+    text = config.read_text()
+    assert "REDACTED" not in text
+    for name in ("vault_snmp_auth_password", "vault_device_password"):
+        assert vault.secrets[name] in text
 
 
 @pytest.mark.parametrize("inventory", ["inventory/province", "inventory/lab"])

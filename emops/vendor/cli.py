@@ -38,10 +38,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def vault_resolver(topo: Topology, inventory: str, password_file: str | None) -> Resolver:
     """Resolve vault_* references with the inventory's vault (decrypted on use)."""
-    from collectors.secrets import Decryptor
-    from collectors.secrets import password_file as find_password_file
+    from collectors.secrets import decryptor_for
 
-    decryptor = Decryptor(find_password_file(Path(inventory), password_file))
+    decryptor = decryptor_for(inventory, password_file)
     values = next(iter(topo.devices.values())).vars if topo.devices else {}
 
     def resolve(name: str) -> str:
@@ -64,8 +63,10 @@ def _render(args: argparse.Namespace) -> int:
     if not args.redact:
         resolve = vault_resolver(topo, args.inventory, args.vault_password_file)
     out = Path(args.out or Path("build") / "configs" / topo.network)
+    # rendered (and the vault opened) before anything is written
+    rendered = {n: text for n, text in render_all(topo, resolve).items() if n in chosen}
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in render_all(topo, resolve, chosen).items():
+    for name, text in rendered.items():
         os.chmod(write_atomic(out / f"{name}.cfg", text), 0o600)
     kind = "redacted" if args.redact else "with secrets, mode 0600"
     print(f"{len(chosen)} configurations ({kind}) in {out}")

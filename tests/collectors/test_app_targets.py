@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from collectors.app.targets import AppPlan, describe, plan_from, vrrp_instances
 from collectors.secrets import REDACTED, Decryptor, password_file
+from collectors.snmp.agents import free_udp_port
 from emops.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,11 +62,42 @@ def test_vrrp_instances_gateways_and_vips() -> None:
 def test_monitoring_account_preferred(tmp_path: Path) -> None:
     """A `vault_db_monitor_*` pair, when the inventory has one, replaces the app account."""
     inventory = tmp_path / "lab"
-    shutil.copytree(LAB, inventory)
-    shutil.copy(ROOT / "inventory" / "vault-password.lab", tmp_path / "vault-password.lab")
+    shutil.copytree(LAB, inventory)  # the lab's test password file comes along, inside
     (inventory / "group_vars" / "db_servers.yml").write_text(
         "vault_db_monitor_user: emops_monitor\nvault_db_monitor_password: secret\n"
     )
     plan = plan_from(load_topology(inventory), Decryptor(password_file(inventory)))
     db = {t.device: t for t in plan.postgres}
     assert (db["hq-db1"].user, db["hq-db1"].password) == ("emops_monitor", "secret")
+
+
+def run_app_exporter(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The application exporter as typed in the checkout; the vault variable only if given."""
+    clean = {k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
+    argv = [sys.executable, "-m", "collectors.app_exporter", *args]
+    return subprocess.run(
+        argv, cwd=ROOT, capture_output=True, text=True, timeout=60, env=clean | env
+    )
+
+
+def test_province_database_password_needs_the_operators_vault_password() -> None:
+    done = run_app_exporter(
+        "-i", "inventory/province", "--listen", f"127.0.0.1:{free_udp_port()}", "--interval", "1s"
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: --vault-password-file: inventory/province has vault-encrypted secrets and no "
+        "password (pass --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE=FILE, "
+        "a file outside git)"
+    ]
+
+
+def test_print_config_needs_no_vault_password() -> None:
+    """Not even a readable one: a password file that would fail is never opened."""
+    for inventory in ("inventory/province", str(LAB)):
+        done = run_app_exporter(
+            "-i", inventory, "--print-config", ANSIBLE_VAULT_PASSWORD_FILE="/nx"
+        )
+        assert done.returncode == 0, done.stderr
+        postgres = json.loads(done.stdout)["postgres"]
+        assert {db["password"] for db in postgres.values()} == {REDACTED}

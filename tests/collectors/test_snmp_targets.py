@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from vaultkit import province_with_vault
 
 from collectors.safety import parse_listen, unsafe_reason
-from collectors.secrets import Decryptor, password_file
+from collectors.secrets import LAB_PASSWORD_FILE, Decryptor, decryptor_for, password_file
 from collectors.snmp.agents import free_udp_port
 from collectors.targets import describe, targets_from
 from emops.errors import EmopsError
@@ -24,7 +25,13 @@ from emops.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "inventory" / "lab"
-LAB_PASSWORD = ROOT / "inventory" / "vault-password.lab"
+LAB_PASSWORD = LAB / LAB_PASSWORD_FILE
+PROVINCE = "inventory/province"  # as an operator types it, from the checkout
+NO_PASSWORD = (
+    "error: --vault-password-file: inventory/province has vault-encrypted secrets and no "
+    "password (pass --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE=FILE, "
+    "a file outside git)"
+)
 
 
 def vault_plain(name: str) -> str:
@@ -98,7 +105,8 @@ def test_missing_vault_password_is_one_clear_error(
     lab_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
-    assert password_file(lab_copy) is None  # no vault-password.lab beside the copy
+    (lab_copy / LAB_PASSWORD_FILE).unlink()
+    assert password_file(lab_copy) is None
     with pytest.raises(EmopsError) as err:
         targets_from(load_topology(lab_copy), Decryptor(None))
     assert len(err.value.problems) == 1
@@ -122,13 +130,16 @@ def test_targets_off_the_machine_are_never_sent_to() -> None:
     assert unsafe_reason("10.20.0.1", True, []) is None  # --production
 
 
-def run_exporter(*args: str) -> subprocess.CompletedProcess[str]:
+def run_exporter(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The exporter as typed in the checkout; the vault variable only if given here."""
+    clean = {k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
     return subprocess.run(
         [sys.executable, "-m", "collectors.exporter", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
+        env=clean | env,
     )
 
 
@@ -147,6 +158,78 @@ def test_cli_print_config_redacts() -> None:
     config = json.loads(done.stdout)
     assert {c["auth_password"] for c in config} == {"<redacted>"}
     assert vault_plain("vault_snmp_priv_password") not in done.stdout
+
+
+def test_province_never_falls_back_to_the_lab_password() -> None:
+    """The real network's secrets open only with the operator's password: without one,
+    and with the lab's, the exporter stops before serving, one line, exit 2."""
+    argv = ("-i", PROVINCE, "--listen", f"127.0.0.1:{free_udp_port()}", "--traps", "off")
+    done = run_exporter(*argv)
+    assert (done.returncode, done.stderr.splitlines()) == (2, [NO_PASSWORD]), done.stderr
+    done = run_exporter(*argv, ANSIBLE_VAULT_PASSWORD_FILE=str(LAB_PASSWORD))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(
+        f"error: --vault-password-file: {LAB_PASSWORD} does not open the vault of {PROVINCE}"
+    )
+    done = run_exporter(*argv, "--vault-password-file", "/nonexistent/vault")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: --vault-password-file: /nonexistent/vault is not a file")
+
+
+def test_print_config_decrypts_nothing() -> None:
+    """--print-config reads no password (not even a broken one) and prints none."""
+    for inventory in (PROVINCE, str(LAB)):
+        done = run_exporter("-i", inventory, "--print-config", ANSIBLE_VAULT_PASSWORD_FILE="/nx")
+        assert done.returncode == 0, done.stderr
+        config = json.loads(done.stdout)
+        assert {c["auth_password"] for c in config} == {"<redacted>"}
+        assert {c["priv_password"] for c in config} == {"<redacted>"}
+    assert vault_plain("vault_snmp_priv_password") not in done.stdout
+
+
+def test_province_copy_decrypts_with_the_operators_password(tmp_path: Path) -> None:
+    vault = province_with_vault(tmp_path)
+    topo = load_topology(vault.inventory)
+    targets = targets_from(topo, decryptor_for(vault.inventory, str(vault.password_file)))
+    assert {t.usm.auth_password for t in targets if t.usm} == {
+        vault.secrets["vault_snmp_auth_password"]
+    }
+    assert {t.usm.priv_password for t in targets if t.usm} == {
+        vault.secrets["vault_snmp_priv_password"]
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["--vault-password-file", "ANSIBLE_VAULT_PASSWORD_FILE"])
+def test_cli_serves_a_province_inventory_given_its_password(tmp_path: Path, how: str) -> None:
+    """Given the password either way Ansible takes it, the exporter starts and serves
+    (province targets are not the lab's: reported `not_lab`, nothing is sent)."""
+    vault = province_with_vault(tmp_path)
+    port = free_udp_port()
+    argv = [sys.executable, "-m", "collectors.exporter", "-i", str(vault.inventory)]
+    argv += ["--listen", f"127.0.0.1:{port}", "--traps", "off", "--interval", "1s"]
+    env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
+    if how == "--vault-password-file":
+        argv += [how, str(vault.password_file)]
+    else:
+        env[how] = str(vault.password_file)
+    proc = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        body = ""
+        deadline = time.monotonic() + 30
+        while "emops_snmp_up{" not in body and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    body = r.read().decode()
+            except OSError:
+                continue
+        assert 'emops_snmp_up{device="meixi-wan"' in body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
 
 
 @pytest.mark.slow

@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from vaultkit import province_with_vault
 
 from collectors.secrets import Decryptor
 from emops.topology import load_topology
 
-from .twin_router import CLI_USER, ROOT, FrrRouter, PlaybookRunner, recap
+from .twin_router import CLI_USER, FrrRouter, PlaybookRunner, recap
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -119,9 +120,11 @@ def test_province_config_renders_in_memory_and_masks_the_vault(
     frr_router: FrrRouter, playbook: PlaybookRunner, tmp_path: Path
 ) -> None:
     """The real path for vendor gear: meixi-wan's config rendered from
-    inventory/province with the vault decrypted by Ansible, planned against a
-    live device in check mode (the FRR router stands in for the ISR): every
-    line is reported, no vault value reaches the output or the report."""
+    inventory/province (a copy whose vault opens with a test password, given to
+    Ansible as an operator gives theirs) with the vault decrypted by Ansible,
+    planned against a live device in check mode (the FRR router stands in for
+    the ISR): every line is reported, no vault value reaches the output or the
+    report."""
     frr_router.reset()
     before = frr_router.running()
     pushes = tmp_path / "pushes"
@@ -132,10 +135,11 @@ def test_province_config_renders_in_memory_and_masks_the_vault(
         "emops_push_dir": str(pushes),
         "emops_push_write_only": True,
     }
-    province = ROOT / "inventory" / "province"
+    opened = province_with_vault(tmp_path)
+    province = opened.inventory
     result = playbook(
         "vendor-push.yml", province, "--limit", "meixi-wan", "--check", "--diff",
-        "-e", json.dumps(extra),
+        "--vault-password-file", str(opened.password_file), "-e", json.dumps(extra),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert recap(result.stdout, "meixi-wan")["changed"] == 1
@@ -146,7 +150,8 @@ def test_province_config_renders_in_memory_and_masks_the_vault(
     assert secret_lines and "********" in secret_lines[0]
     hvars = load_topology(province).devices["meixi-wan"].vars
     vault = {k: v for k, v in hvars.items() if k.startswith("vault_")}
-    decryptor = Decryptor(ROOT / "inventory" / "vault-password.lab")
+    decryptor = Decryptor(opened.password_file)
+    assert {k: decryptor.plain(v) for k, v in vault.items()} == opened.secrets
     for name, value in vault.items():
         clear = str(decryptor.plain(value))
         assert clear not in result.stdout + result.stderr, f"{name} leaked to the output"
