@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from collectors.exposition import SnmpCollector
 from collectors.links import interface_links, link_capacities
-from collectors.options import add_safety_options, exporter_parser
+from collectors.options import add_safety_options, add_walk_options, exporter_parser, walk_limits
 from collectors.safety import connected_networks, parse_listen, unsafe_reason
 from collectors.secrets import decryptor_for
 from collectors.snmp.poller import Poller, Target
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K/N",
         help="poll only the devices Prometheus' hashmod gives shard K of N (default 0/1: all)",
     )
+    add_walk_options(p)
     add_safety_options(p, "SNMP", "targets")
     return p
 
@@ -89,6 +90,7 @@ async def serve(args: argparse.Namespace) -> None:
     traps_at = None if args.traps == "off" else parse_listen(args.traps, "--traps")
     interval = parse_time(args.interval, "--interval")
     timeout = parse_time(args.timeout, "--timeout")
+    limits = walk_limits(args)
     topo = load_topology(args.inventory, args.sites)  # inventory -> model
     if args.production and topo.is_lab:
         raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
@@ -108,6 +110,7 @@ async def serve(args: argparse.Namespace) -> None:
         deadline=max(timeout, interval * 0.9),
         max_in_flight=args.max_in_flight,
         guard=make_guard(args.production),
+        limits=limits,
     )
     registry = CollectorRegistry()
     registry.register(SnmpCollector(lambda: poller.results, links, link_capacities(topo)))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from collectors.snmp.walk import WalkLimits
+from emops.errors import EmopsError
+from emops.units import parse_size
+
 
 def exporter_parser(prog: str, description: str, listen: str) -> argparse.ArgumentParser:
     """A parser with --inventory and --listen; add the exporter's own options next."""
@@ -30,3 +34,43 @@ def add_safety_options(p: argparse.ArgumentParser, secrets: str, printed: str) -
     p.add_argument(
         "--print-config", action="store_true", help=f"print {printed} (secrets redacted) and exit"
     )
+
+
+def add_walk_options(p: argparse.ArgumentParser) -> None:
+    """--max-rows, --max-requests, --max-walk-bytes: what one agent may cost per table walk."""
+    d = WalkLimits()
+    p.add_argument(
+        "--max-rows",
+        default=str(d.max_rows),
+        help=f"rows per table walk; more ends the poll as too_large (default {d.max_rows})",
+    )
+    p.add_argument(
+        "--max-requests",
+        default=str(d.max_rounds),
+        help=f"GETBULK requests per table walk (default {d.max_rounds})",
+    )
+    p.add_argument(
+        "--max-walk-bytes",
+        default="1MiB",
+        help="OID and value bytes kept per table walk (default 1MiB)",
+    )
+
+
+def walk_limits(args: argparse.Namespace) -> WalkLimits:
+    """The walk caps of `add_walk_options`, or EmopsError naming the option."""
+    size = parse_size(args.max_walk_bytes, "--max-walk-bytes")
+    if size < 1:
+        raise EmopsError.of(
+            "--max-walk-bytes", f"{args.max_walk_bytes} is below one byte", "e.g. 1MiB"
+        )
+    return WalkLimits(
+        max_rows=_whole(args.max_rows, "--max-rows"),
+        max_rounds=_whole(args.max_requests, "--max-requests"),
+        max_bytes=int(size),
+    )
+
+
+def _whole(text: str, option: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise EmopsError.of(option, f"{text!r} is not a whole number above 0", "e.g. 2000")
+    return int(text)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from collectors.snmp import ber
@@ -35,9 +35,10 @@ from collectors.snmp.session import (
     V3Engine,
     V3Session,
 )
-from collectors.snmp.walk import Columns, RowMemory, walk_table
+from collectors.snmp.walk import DEFAULT_LIMITS, Columns, RowMemory, WalkLimits, walk_table
 
 log = logging.getLogger(__name__)
+DEADLINE_GRACE = 0.05  # s: the backstop behind the walks' own deadline checks
 
 
 @dataclass(frozen=True)
@@ -178,12 +179,14 @@ class Poller:
         max_repetitions: int = 25,
         max_v3_in_flight: int = 16,
         guard: Callable[[Target], str | None] | None = None,
+        limits: WalkLimits = DEFAULT_LIMITS,
     ) -> None:
         self.targets = {t.device: t for t in targets}
         self.guard = guard  # a reason not to send to this target now, or None
         self.timeout = timeout
         self.retries = retries
         self.deadline = deadline
+        self.limits = limits  # caps per table walk; the deadline is set per poll
         self.max_in_flight = max_in_flight
         self.max_repetitions = max_repetitions
         self.results: dict[str, PollResult] = {}
@@ -227,16 +230,18 @@ class Poller:
         session = self._session(target)
         memory = self._memory.setdefault(target.device, RowMemory())
         started = time.monotonic()
+        deadline = asyncio.get_running_loop().time() + self.deadline
+        limits = replace(self.limits, deadline=deadline)
         try:
-            async with asyncio.timeout(self.deadline):
-                result = await self._walk_all(target, session, memory, started)
+            async with asyncio.timeout_at(deadline + DEADLINE_GRACE):
+                result = await self._walk_all(target, session, memory, started, limits)
         except (SnmpError, ber.MalformedPacket) as exc:  # MalformedPacket: a value, an index
             reason = exc.reason if isinstance(exc, SnmpError) else "malformed"
             if reason == "malformed":  # the agent's fault, said once per poll, no traceback
                 log.warning("%s: malformed answer: %s", target.device, _detail(exc))
             result = self._failed(target, session, started, reason)
         except TimeoutError:
-            result = self._failed(target, session, started, "timeout")
+            result = self._failed(target, session, started, "deadline")
         except Exception:  # a bug must cost one target's poll, not the exporter
             log.exception("polling %s failed", target.device)
             result = self._failed(target, session, started, "internal")
@@ -244,16 +249,25 @@ class Poller:
         return result
 
     async def _walk_all(
-        self, target: Target, session: Session, memory: RowMemory, started: float
+        self,
+        target: Target,
+        session: Session,
+        memory: RowMemory,
+        started: float,
+        limits: WalkLimits,
     ) -> PollResult:
         m = self.max_repetitions
         try:  # the three tables at once; the first failure cancels the rest
             async with asyncio.TaskGroup() as group:
                 ifs_task = group.create_task(
-                    walk_table(session, INTERFACES, memory, m, scalars=(SYS_UPTIME,))
+                    walk_table(session, INTERFACES, memory, m, (SYS_UPTIME,), limits)
                 )
-                storage_task = group.create_task(walk_table(session, STORAGE, memory, m))
-                cpu_task = group.create_task(walk_table(session, PROCESSORS, memory, m))
+                storage_task = group.create_task(
+                    walk_table(session, STORAGE, memory, m, limits=limits)
+                )
+                cpu_task = group.create_task(
+                    walk_table(session, PROCESSORS, memory, m, limits=limits)
+                )
         except BaseExceptionGroup as errors:
             raise _first(errors) from None
         ifs, storage, cpu = ifs_task.result(), storage_task.result(), cpu_task.result()

@@ -11,6 +11,13 @@ Two implementations of the same `bulk()` call:
 
 Both retry themselves (so packets and retries are counted exactly) and raise
 `SnmpError` with a `reason` label value for the exporter's errors counter.
+
+Deadlines: `bulk()` takes the target's absolute deadline (event-loop time) and
+never waits past it (reason `deadline`). Waits are `asyncio.wait` on the answer
+future, which neither cancels that future on a timeout (a late answer to a
+resent request still fills it) nor swallows a cancel of the caller: Python
+3.11's `wait_for(shield(...))` returned the answer and dropped the cancel when
+both arrived in the same loop iteration, so a busy agent outlived its deadline.
 """
 
 from __future__ import annotations
@@ -54,10 +61,38 @@ class Session(Protocol):
     stats: RequestStats
 
     async def bulk(
-        self, oids: list[bytes], non_repeaters: int, max_repetitions: int
+        self,
+        oids: list[bytes],
+        non_repeaters: int,
+        max_repetitions: int,
+        deadline: float | None = None,
     ) -> list[VarBind]: ...
 
     def close(self) -> None: ...
+
+
+def remaining(deadline: float | None) -> float | None:
+    """Seconds until `deadline` (event-loop time), None for no deadline;
+    SnmpError `deadline` once it has passed."""
+    if deadline is None:
+        return None
+    left = deadline - asyncio.get_running_loop().time()
+    if left <= 0:
+        raise SnmpError("deadline", "the target's deadline passed")
+    return left
+
+
+async def answered(future: asyncio.Future[Any], timeout: float, deadline: float | None) -> bool:
+    """Wait for `future` up to `timeout` s, never past `deadline`: True once it is done,
+    False on a plain timeout. Never cancels `future`; a cancel of the caller propagates."""
+    left = remaining(deadline)
+    wait = timeout if left is None else min(timeout, left)
+    done, _ = await asyncio.wait((future,), timeout=wait)
+    if done:
+        return True
+    if left is not None and left <= timeout:
+        raise SnmpError("deadline", "the target's deadline passed while waiting for an answer")
+    return False
 
 
 # --- SNMPv2c over our own codec ------------------------------------------------
@@ -123,8 +158,13 @@ class V2cSession:
         return self._protocol
 
     async def bulk(
-        self, oids: list[bytes], non_repeaters: int = 0, max_repetitions: int = 25
+        self,
+        oids: list[bytes],
+        non_repeaters: int = 0,
+        max_repetitions: int = 25,
+        deadline: float | None = None,
     ) -> list[VarBind]:
+        remaining(deadline)  # nothing is sent once the deadline has passed
         protocol = await self._open()
         request_id = self._next_id
         self._next_id = self._next_id + 1 if self._next_id < (1 << 31) - 1 else 1
@@ -142,20 +182,17 @@ class V2cSession:
                 self.stats.packets += 1
                 assert protocol.transport is not None
                 protocol.transport.sendto(message)
-                try:
-                    # shield: a timeout must not cancel the future a late answer may still fill
-                    status, _index, varbinds = await asyncio.wait_for(
-                        asyncio.shield(future), self.timeout
-                    )
+                if await answered(future, self.timeout, deadline):
+                    status, _index, varbinds = future.result()
                     break
-                except TimeoutError:
-                    continue
             else:
                 raise SnmpError("timeout", f"no answer after {self.retries + 1} tries")
         finally:
             protocol.pending.pop(request_id, None)
             if not future.done():
                 future.cancel()
+            elif not future.cancelled():
+                future.exception()  # an error that came while the wait was cancelled: seen
         if status:
             raise SnmpError("too_big" if status == TOO_BIG else "pdu_error", f"status {status}")
         return varbinds
@@ -298,15 +335,23 @@ class V3Session:
             return self._target_name
 
     async def bulk(
-        self, oids: list[bytes], non_repeaters: int = 0, max_repetitions: int = 25
+        self,
+        oids: list[bytes],
+        non_repeaters: int = 0,
+        max_repetitions: int = 25,
+        deadline: float | None = None,
     ) -> list[VarBind]:
         target = await self._target()
         for attempt in range(self.retries + 1):
+            left = remaining(deadline)  # pysnmp times each try; the deadline bounds them all
             if attempt:
                 self.stats.retries += 1
             self.stats.packets += 1
             try:
-                return await self._bulk_once(target, oids, non_repeaters, max_repetitions)
+                async with asyncio.timeout(left):
+                    return await self._bulk_once(target, oids, non_repeaters, max_repetitions)
+            except TimeoutError:
+                raise SnmpError("deadline", "the target's deadline passed") from None
             except SnmpError as exc:
                 if exc.reason != "timeout":
                     raise

@@ -8,6 +8,11 @@ past the table that would only be thrown away.
 
 Columns end independently (a column that leaves its prefix, endOfMibView);
 missing rows and columns are simply absent from the result.
+
+An agent decides how much a walk costs, so each walk is bounded (`WalkLimits`):
+rows per table, GETBULK requests and bytes of values kept end it with reason
+`too_large`, the target's absolute deadline with `deadline`. A walk that goes
+backwards, repeats itself or stalls is `malformed`.
 """
 
 from __future__ import annotations
@@ -16,11 +21,26 @@ from dataclasses import dataclass, field
 
 from collectors.snmp import ber
 from collectors.snmp.oids import Table
-from collectors.snmp.session import Session, SnmpError
+from collectors.snmp.session import Session, SnmpError, remaining
 
 Index = tuple[int, ...]
 Columns = dict[str, dict[Index, object]]  # column name -> index -> value
-MAX_ROUNDS = 10_000  # a looping agent ends here, not in an endless walk
+MAX_INDEX = (1 << 31) - 1  # every table walked here is indexed by one Integer32 (1..2^31-1)
+
+
+@dataclass(frozen=True)
+class WalkLimits:
+    """Caps on one table walk; `deadline` is the target's (event-loop time), shared by
+    its walks. Defaults: a 2,000-interface chassis fits; a hostile agent costs at most
+    about 1 MiB of values plus a few MB of Python objects per walk."""
+
+    max_rows: int = 2_000
+    max_rounds: int = 500  # GETBULK requests (>= max_rows / 4: room for small answers)
+    max_bytes: int = 1 << 20  # OID + value octets kept, as on the wire
+    deadline: float | None = None
+
+
+DEFAULT_LIMITS = WalkLimits()
 
 
 @dataclass
@@ -39,10 +59,133 @@ class RowMemory:
 
 
 def _index(oid: bytes, prefix_len: int) -> Index:
+    """The row index after a column prefix; `malformed` unless one Integer32 arc."""
     suffix = oid[prefix_len:]
-    if len(suffix) == 1 and suffix[0] < 0x80:  # the common single small index
+    if len(suffix) == 1 and 0 < suffix[0] < 0x80:  # the common single small index
         return (suffix[0],)
-    return ber.decode_arcs(suffix)
+    try:
+        index = ber.decode_arcs(suffix)
+    except ber.MalformedPacket as exc:
+        raise SnmpError("malformed", str(exc)) from None
+    if len(index) != 1 or not 0 < index[0] <= MAX_INDEX:
+        raise SnmpError("malformed", f"bad index {index!r:.60}")
+    return index
+
+
+def _size(value: object) -> int:
+    """Octets a value takes on the wire, near enough for a budget."""
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, int):
+        return value.bit_length() // 8 + 1
+    return 0
+
+
+@dataclass
+class _Walk:
+    """One table walk between requests: where each column resumes and what was kept."""
+
+    table: Table
+    limits: WalkLimits
+    max_repetitions: int
+    expected: int | None  # rows last poll, while this one has not seen more
+    pending_scalars: list[bytes]
+    columns: Columns = field(init=False)
+    cursor: dict[str, bytes] = field(init=False)  # where each unfinished column resumes
+    active: list[str] = field(init=False)
+    last_index: dict[str, Index] = field(default_factory=dict)
+    scalars: list[ber.VarBind] = field(default_factory=list)
+    rows: int = 0
+    rounds: int = 0
+    kept_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        self.columns = {name: {} for name in self.table.columns}
+        self.cursor = dict(self.table.columns)
+        self.active = list(self.table.columns)
+
+    def request(self) -> tuple[list[bytes], int, int]:
+        """(OIDs, non-repeaters, repetitions) of the next GETBULK; counts the round."""
+        self.rounds += 1
+        if self.rounds > self.limits.max_rounds:
+            self._too_large(f"{self.limits.max_rounds} requests")
+        reps = self.max_repetitions
+        if self.expected is not None:
+            reps = max(1, min(reps, self.expected - self.rows + 1))
+        oids = self.pending_scalars + [self.cursor[n] for n in self.active]
+        return oids, len(self.pending_scalars), reps
+
+    def shrink(self, reps: int) -> bool:
+        """After tooBig: ask for half as many rows; False when already at one."""
+        if reps <= 1:
+            return False
+        self.max_repetitions = max(1, reps // 2)
+        self.expected = None
+        return True
+
+    def take(self, varbinds: list[ber.VarBind], non_repeaters: int) -> None:
+        """Keep one answer: scalars, then the columns' rows in request order."""
+        if non_repeaters:
+            self.scalars = varbinds[:non_repeaters]
+            varbinds = varbinds[non_repeaters:]
+            self.pending_scalars = []
+        finished, rows = self._keep_rows(varbinds)
+        self.rows += rows
+        self.active = [n for n in self.active if n not in finished]
+        if self.active and not rows and varbinds:
+            raise SnmpError("malformed", "walk made no progress")
+        if not varbinds:
+            self.active = []  # an agent that answers nothing has nothing more
+        if self.expected is not None and self.rows >= self.expected:
+            self.expected = None  # the table grew: go on at full repetitions
+        self._check_size()
+
+    def _keep_rows(self, varbinds: list[ber.VarBind]) -> tuple[set[str], int]:
+        """(columns that ended, rows this answer advanced)."""
+        width = len(self.active)
+        finished: set[str] = set()
+        rows = 0
+        for i, (oid, value) in enumerate(varbinds):
+            name = self.active[i % width]
+            if name in finished:
+                continue
+            if not self._keep(name, oid, value):
+                finished.add(name)
+                continue
+            rows = max(rows, i // width + 1)
+        return finished, rows
+
+    def _keep(self, name: str, oid: bytes, value: object) -> bool:
+        """Store one cell; False when the column has ended."""
+        prefix = self.table.columns[name]
+        if value is ber.END_OF_MIB_VIEW_VALUE or not oid.startswith(prefix):
+            return False
+        if len(oid) == len(prefix):
+            return False
+        index = _index(oid, len(prefix))
+        previous = self.last_index.get(name)
+        if previous is not None and index <= previous:
+            raise SnmpError("malformed", "OID not increasing")
+        self.last_index[name] = index
+        if not isinstance(value, ber.NoValue):
+            self.columns[name][index] = value
+            self.kept_bytes += len(oid) + _size(value)
+        self.cursor[name] = oid
+        return True
+
+    def _check_size(self) -> None:
+        if self.rows > self.limits.max_rows:
+            self._too_large(f"more than {self.limits.max_rows} rows")
+        if self.kept_bytes > self.limits.max_bytes:
+            self._too_large(f"more than {self.limits.max_bytes} bytes")
+
+    def _too_large(self, what: str) -> None:
+        raise SnmpError("too_large", f"walk of {self.table.name}: {what}")
+
+    def result(self, memory: RowMemory) -> WalkResult:
+        memory.rows[self.table.name] = max((len(v) for v in self.columns.values()), default=0)
+        kept = sum(len(v) for v in self.columns.values()) + len(self.scalars)
+        return WalkResult(self.columns, self.scalars, kept, self.rounds)
 
 
 async def walk_table(
@@ -51,77 +194,19 @@ async def walk_table(
     memory: RowMemory,
     max_repetitions: int = 25,
     scalars: tuple[bytes, ...] = (),
+    limits: WalkLimits = DEFAULT_LIMITS,
 ) -> WalkResult:
-    """All rows of `table`; `scalars` ride along as non-repeaters of the first request."""
-    prefixes = table.columns
-    columns: Columns = {name: {} for name in prefixes}
-    cursor = dict(prefixes)  # where each unfinished column resumes
-    last_index: dict[str, Index] = {}
-    active = list(prefixes)
-    expected = memory.rows.get(table.name)
-    rows_seen = 0
-    scalar_values: list[ber.VarBind] = []
-    pending_scalars = list(scalars)
-    reps = max_repetitions
-    rounds = 0
-    while rounds < MAX_ROUNDS:
-        rounds += 1
-        if expected is not None:
-            reps = max(1, min(max_repetitions, expected - rows_seen + 1))
-        non_rep = len(pending_scalars)
+    """All rows of `table` within `limits`; `scalars` ride along as non-repeaters
+    of the first request."""
+    walk = _Walk(table, limits, max_repetitions, memory.rows.get(table.name), list(scalars))
+    while walk.active:
+        remaining(limits.deadline)  # SnmpError `deadline` once the target's time is up
+        oids, non_repeaters, reps = walk.request()
         try:
-            varbinds = await session.bulk(
-                pending_scalars + [cursor[n] for n in active], non_rep, reps
-            )
+            varbinds = await session.bulk(oids, non_repeaters, reps, limits.deadline)
         except SnmpError as exc:
-            if exc.reason == "too_big" and reps > 1:
-                max_repetitions = max(1, reps // 2)
-                expected = None
-                reps = max_repetitions
+            if exc.reason == "too_big" and walk.shrink(reps):
                 continue
             raise
-        if non_rep:
-            scalar_values = varbinds[:non_rep]
-            varbinds = varbinds[non_rep:]
-            pending_scalars = []
-        width = len(active)
-        finished: set[str] = set()
-        advanced = False
-        rows_in_answer = 0
-        for i, (oid, value) in enumerate(varbinds):
-            name = active[i % width]
-            if name in finished:
-                continue
-            prefix = prefixes[name]
-            if (
-                value is ber.END_OF_MIB_VIEW_VALUE
-                or not oid.startswith(prefix)
-                or len(oid) == len(prefix)
-            ):
-                finished.add(name)
-                continue
-            index = _index(oid, len(prefix))
-            previous = last_index.get(name)
-            if previous is not None and index <= previous:
-                raise SnmpError("malformed", "OID not increasing")
-            last_index[name] = index
-            if not isinstance(value, ber.NoValue):
-                columns[name][index] = value
-            cursor[name] = oid
-            advanced = True
-            rows_in_answer = max(rows_in_answer, i // width + 1)
-        rows_seen += rows_in_answer
-        active = [n for n in active if n not in finished]
-        if not active:
-            break
-        if not advanced:
-            if not varbinds:
-                break  # an agent that answers nothing has nothing more
-            raise SnmpError("malformed", "walk made no progress")
-        if expected is not None and rows_seen >= expected:
-            expected = None  # the table grew: go on at full repetitions
-    else:
-        raise SnmpError("malformed", f"walk of {table.name} did not end")
-    memory.rows[table.name] = max((len(v) for v in columns.values()), default=0)
-    kept = sum(len(v) for v in columns.values()) + len(scalar_values)
-    return WalkResult(columns, scalar_values, kept, rounds)
+        walk.take(varbinds, non_repeaters)
+    return walk.result(memory)
