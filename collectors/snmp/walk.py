@@ -12,7 +12,8 @@ missing rows and columns are simply absent from the result.
 An agent decides how much a walk costs, so each walk is bounded (`WalkLimits`):
 rows per table, GETBULK requests and bytes of values kept end it with reason
 `too_large`, the target's absolute deadline with `deadline`. A walk that goes
-backwards, repeats itself or stalls is `malformed`.
+backwards, repeats itself or stalls, or a value outside its column's MIB syntax,
+is `malformed` at once.
 """
 
 from __future__ import annotations
@@ -168,10 +169,19 @@ class _Walk:
             raise SnmpError("malformed", "OID not increasing")
         self.last_index[name] = index
         if not isinstance(value, ber.NoValue):
+            self._fit(name, value)
             self.columns[name][index] = value
             self.kept_bytes += len(oid) + _size(value)
         self.cursor[name] = oid
         return True
+
+    def _fit(self, name: str, value: object) -> None:
+        """`malformed` for a value outside its column's MIB syntax: never kept, never
+        counted against the caps (a 30 KB ifName ends the walk at its first row)."""
+        syntax = self.table.syntax.get(name)
+        why = syntax.misfit(value) if syntax is not None else None
+        if why is not None:
+            raise SnmpError("malformed", f"{self.table.name}.{name}: {why}")
 
     def _check_size(self) -> None:
         if self.rows > self.limits.max_rows:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from exporter_kit import Device, Exporter, exporter_among_hostile
+from hostile_agent import MODES
 from marketing.conftest import (  # noqa: F401  the marketing tests' fixtures, reused
     Cluster,
     _install_postgres,
@@ -42,6 +44,21 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentFarm]:
 def snmptrap() -> str:
     """net-snmp's snmptrap, which the trap tests send with."""
     return require_tool("snmptrap")
+
+
+HOSTILE_OPTIONS = ("--interval", "2s", "--timeout", "400ms", "--retries", "1")
+
+
+@pytest.fixture(scope="module")
+def hostile_exporter(
+    farm: AgentFarm, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Exporter, dict[str, str]]]:
+    """The exporter process polling a real snmpd ("good") and one hostile agent per
+    mode every 2 s; yields it and mode -> device. Stopped by PID at the end."""
+    good = Device("good", "127.0.0.1", farm.agents[0].port)
+    root = tmp_path_factory.mktemp("hostile")
+    with exporter_among_hostile(root, [good], list(MODES), *HOSTILE_OPTIONS) as (exporter, bad):
+        yield exporter, {mode: d.name for mode, d in zip(MODES, bad, strict=True)}
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ hrProcessor, sysUpTime) with `rows` rows, then bends the answers:
     repeats       the same OID again and again
     huge_int      counters and gauges 200 bytes long
     huge_string   ifDescr and ifName of 30,000 bytes
-    bad_index     two-arc indexes with a 2^40 sub-identifier
+    bad_index     two-arc indexes ending in 2^32-1 (a valid OID, no Integer32 index)
     not_response  the request echoed back as a GetRequest PDU
 
 Run standalone (for the exporter tests and the memory benchmark): each
@@ -59,7 +59,7 @@ MAX_DATAGRAM = 65_000  # below the 65,507-byte UDP payload limit
 GET_REQUEST = 0xA0
 HUGE_INT = b"\x7f" + b"\xff" * 199  # a 1,599-bit positive number
 HUGE_STRING = 30_000
-BIG_ARC = 1 << 40
+BIG_ARC = (1 << 32) - 1
 
 # column OID -> (value tag, the honest value); strings get the row number appended
 _STRING, _NUMBER = ber.OCTET_STRING, ber.INTEGER
