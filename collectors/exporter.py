@@ -29,7 +29,7 @@ from collectors.options import add_safety_options, add_walk_options, exporter_pa
 from collectors.safety import connected_networks, parse_listen, unsafe_reason
 from collectors.secrets import decryptor_for
 from collectors.snmp.poller import Poller, Target
-from collectors.targets import describe, targets_from, trap_communities
+from collectors.targets import describe, targets_from, trap_communities, trap_settings
 from collectors.traps import TrapReceiver, TrapState
 from emops.errors import EmopsError
 from emops.monitoring.hashmod import devices_of_shard
@@ -126,7 +126,8 @@ async def serve(args: argparse.Namespace) -> None:
             users={t.usm for t in targets if t.usm is not None},
             targets=targets,
             links=links,
-            ifname_of=lambda device, index: _ifname(poller, device, index),
+            settings=trap_settings(topo),
+            polled=lambda: poller.results,
             sink=sink,
         )
         receiver.start()
@@ -146,15 +147,6 @@ async def serve(args: argparse.Namespace) -> None:
         poller.close()
         if sink is not sys.stdout:
             sink.close()
-
-
-def _ifname(poller: Poller, device: str, index: int) -> str | None:
-    """The interface name at ifIndex `index` in the device's latest poll."""
-    result = poller.results.get(device)
-    for ifc in result.interfaces if result else ():
-        if ifc.index == index:
-            return ifc.name
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

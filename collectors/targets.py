@@ -7,12 +7,16 @@ community instead of v3. Every problem is reported with its host and field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Address
 from typing import Any
 
 from collectors.secrets import Decryptor, redact
 from collectors.snmp.poller import Target
 from collectors.snmp.session import AUTH_PROTOCOLS, PRIV_PROTOCOLS, UsmCredentials
+from collectors.trap_gate import BURST, RATE
 from emops.errors import EmopsError, Problem
 from emops.topology.model import Device, Topology
 
@@ -133,3 +137,60 @@ def trap_communities(topo: Topology, decryptor: Decryptor) -> set[str]:
             if value:
                 found.add(str(value))
     return found
+
+
+@dataclass(frozen=True)
+class TrapSettings:
+    """What the trap receiver takes from the inventory's `snmp:` mapping."""
+
+    relays: frozenset[str] = frozenset()  # `trap_relays`: whose snmpTrapAddress is believed
+    rate: float = RATE  # `trap_rate`: traps a second per source address
+    burst: float = BURST  # `trap_burst`: traps a source may send at once
+
+
+def _relays(listed: object, host: str) -> set[str]:
+    try:
+        if not isinstance(listed, list):
+            raise ValueError(f"{listed!r} is not a list")
+        return {str(IPv4Address(str(address))) for address in listed}
+    except ValueError as exc:
+        raise EmopsError(
+            Problem(
+                "snmp.trap_relays", str(exc), "list IPv4 addresses, e.g. [198.19.255.7]", host=host
+            )
+        ) from None
+
+
+def _limit(value: object, key: str, least: float, host: str) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not (least <= number < math.inf):
+        raise EmopsError(
+            Problem(f"snmp.{key}", f"{value!r} is not a number >= {least:g}", host=host)
+        )
+    return number
+
+
+def trap_settings(topo: Topology) -> TrapSettings:
+    """Relays (every host's `snmp.trap_relays`) and the per-source rate limit
+    (`snmp.trap_rate`, `snmp.trap_burst`: one value network-wide, in group_vars/all)."""
+    relays: set[str] = set()
+    limits: dict[str, set[float]] = {"trap_rate": set(), "trap_burst": set()}
+    for device in topo.devices.values():
+        raw = device.vars.get("snmp")
+        if not isinstance(raw, Mapping):
+            continue
+        relays |= _relays(raw.get("trap_relays") or [], device.name)
+        for key, default, least in (("trap_rate", RATE, 0.01), ("trap_burst", BURST, 1.0)):
+            limits[key].add(_limit(raw.get(key, default), key, least, device.name))
+    for key, values in limits.items():
+        if len(values) > 1:
+            raise EmopsError.of(
+                f"snmp.{key}",
+                f"differs between hosts: {sorted(values)}",
+                "set it in group_vars/all",
+            )
+    rate, burst = (values.pop() if values else None for values in limits.values())
+    return TrapSettings(frozenset(relays), rate or RATE, burst or BURST)

@@ -14,7 +14,7 @@ from snmp_fakes import GOOD_USM
 
 from collectors.links import LinkRef
 from collectors.snmp.agents import COMMUNITY, free_udp_port
-from collectors.snmp.poller import Target
+from collectors.snmp.poller import InterfaceSample, PollResult, Target
 from collectors.traps import TrapReceiver, TrapState
 
 pytestmark = pytest.mark.usefixtures("snmptrap")
@@ -24,6 +24,12 @@ LINK_UP = "1.3.6.1.6.3.1.1.5.4"
 COLD_START = "1.3.6.1.6.3.1.1.5.1"
 IF_INDEX_3 = ["1.3.6.1.2.1.2.2.1.1.3", "i", "3"]
 ROUTER = Target("anping-wan", "127.0.0.1", site="anping", role="wan_router")
+POLLED = PollResult(
+    ROUTER,
+    up=True,
+    duration_s=0.1,
+    interfaces=(InterfaceSample(3, "private"), InterfaceSample(4, "G\ufffdth0")),
+)  # the poller's last ifName table: `G\xe9th0` as it reads a non-UTF-8 name
 LABELS = {
     "device": "anping-wan",
     "site": "anping",
@@ -59,7 +65,7 @@ async def send_and_wait(
         users=[GOOD_USM],
         targets=[ROUTER],
         links={("anping-wan", "private"): LinkRef("anping-private", "primary")},
-        ifname_of=lambda device, index: "private" if (device, index) == ("anping-wan", 3) else None,
+        polled=lambda: {"anping-wan": POLLED},
         sink=sink,
     )
     receiver.start()
@@ -122,22 +128,51 @@ def test_wrong_v3_password_and_wrong_community_are_ignored() -> None:
     assert registry_of(state).get_sample_value("emops_interface_trap_oper_up", LABELS) is None
 
 
-def test_unknown_source_and_unresolved_index_still_counted() -> None:
-    state = TrapState()
-    receiver = TrapReceiver("127.0.0.1", 0, state, sink=None)
-    from pysnmp.proto.rfc1902 import Integer, ObjectIdentifier
+def test_v3_without_the_users_security_level_is_dropped_as_auth() -> None:
+    """The user name alone (noAuthNoPriv) or a digest without privacy (authNoPriv) is not
+    an authPriv user's trap: before, a noAuthNoPriv linkDown with just the name was recorded."""
+    port = free_udp_port()
+    state, sink = TrapState([ROUTER]), io.StringIO()
+    lower = [
+        ["-l", "noAuthNoPriv", "-u", GOOD_USM.user],
+        ["-l", "authNoPriv", "-u", GOOD_USM.user, "-a", "SHA", "-A", GOOD_USM.auth_password],
+    ]
+    commands = [
+        ["snmptrap", "-v3", *level, "-e", "0x80001f8880c0ffee01", f"127.0.0.1:{port}", "",
+         LINK_DOWN, *IF_INDEX_3]
+        for level in lower
+    ]  # fmt: skip
+    asyncio.run(send_and_wait(commands, state, sink, port, 0))
+    assert sink.getvalue() == ""
+    registry = registry_of(state)
+    assert registry.get_sample_value("emops_interface_trap_oper_up", LABELS) is None
+    assert registry.get_sample_value("emops_snmp_traps_dropped_total", {"reason": "auth"}) == 2
 
-    event = receiver.event(
-        1.0,
-        "127.0.0.9",
-        {
-            (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0): ObjectIdentifier(LINK_DOWN),
-            (1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 7): Integer(7),
-        },
-    )
-    assert (event.device, event.trap, event.ifname, event.link) == (
-        "127.0.0.9",
-        "linkDown",
-        "ifIndex7",
-        "",
-    )
+
+def test_non_utf8_and_unknown_interface_names_are_recorded_without_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A name the poller read (non-UTF-8 bytes as U+FFFD) is recorded as that interface;
+    a name or ifIndex the device is not known to have folds into ifname="unknown"."""
+    port = free_udp_port()
+    state, sink = TrapState([ROUTER]), io.StringIO()
+    name = "1.3.6.1.2.1.31.1.1.1.1"
+    commands = [
+        v2c(port, LINK_DOWN, f"{name}.4", "x", "47E9746830"),  # G\xe9th0, polled at ifIndex 4
+        v2c(port, LINK_DOWN, f"{name}.9", "x", "FFFE"),  # bytes that are no name of it
+        v2c(port, LINK_UP, "1.3.6.1.2.1.2.2.1.1.7", "i", "7"),  # an ifIndex it does not have
+    ]
+    asyncio.run(send_and_wait(commands, state, sink, port, 3))
+    events = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [(e["trap"], e["ifname"], e["reported_ifname"]) for e in events] == [
+        ("linkDown", "G\ufffdth0", ""),
+        ("linkDown", "unknown", "\ufffd\ufffd"),
+        ("linkUp", "unknown", ""),
+    ]
+    registry = registry_of(state)
+    get = registry.get_sample_value
+    assert get("emops_interface_trap_oper_up", LABELS | {"ifname": "G\ufffdth0", "link": "",
+               "link_role": ""}) == 0.0  # fmt: skip
+    unknown = LABELS | {"ifname": "unknown", "link": "", "link_role": ""}
+    assert get("emops_interface_trap_oper_up", unknown) == 1.0  # one series for both
+    assert not [r for r in caplog.records if r.exc_info or r.levelname == "ERROR"]
