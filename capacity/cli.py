@@ -10,30 +10,31 @@ from capacity.formulas import bulk_bps, pingpong_bps, pingpong_refined_bps
 from capacity.plan import plan_links
 from capacity.report import to_csv, to_json, to_table
 from emops.errors import EmopsError
-from emops.files import write_all
+from emops.files import check_output_file, write_all
 from emops.inventory_cli import add_inventory_arg
 from emops.topology import load_topology
-from emops.units import format_rate, parse_rate, parse_size, parse_time
+from emops.units import (
+    MAX_RATE_BPS,
+    format_rate,
+    parse_int,
+    parse_number,
+    parse_rate,
+    parse_size,
+    parse_time,
+)
+
+MAX_USERS = 10_000_000  # more than every customer of the province at once
+MAX_PACKETS = 1_000_000  # per direction of one exchange
+MAX_PACKET_BYTES = 65_535  # the largest IP packet
 
 
-def _count(text: str, field: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise EmopsError.of(field, f"{text!r} is not a whole number", "write it like 120") from None
-    if value < 0:
-        raise EmopsError.of(field, f"{value} must be zero or more", "give a positive number")
-    return value
-
-
-def _fraction(text: str, field: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise EmopsError.of(field, f"{text!r} is not a number", "write it like 0.3") from None
-    if not 0 <= value < 10:
-        raise EmopsError.of(field, f"{value} is out of range", "write a fraction like 0.3")
-    return value
+def _sane(bps: float, inputs: str) -> float:
+    """A computed rate the planner can use: above 1 Tbit/s the inputs hold a typo."""
+    if bps > MAX_RATE_BPS:
+        raise EmopsError.of(
+            inputs, f"the result, {format_rate(bps)}bit/s, is above 1 Tbit/s", "check these inputs"
+        )
+    return bps
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -91,13 +92,14 @@ def _emit(result: dict[str, object], fmt: str, text: str) -> int:
 
 
 def _pingpong(args: argparse.Namespace) -> int:
-    users = _count(args.users, "--users")
+    users = parse_int(args.users, "--users", 0, MAX_USERS)
     think = parse_time(args.think_time, "--think-time")
-    packets = _count(args.packets, "--packets")
-    size = parse_size(args.packet_size, "--packet-size")
+    packets = parse_int(args.packets, "--packets", 1, MAX_PACKETS, "8")
+    size = parse_size(args.packet_size, "--packet-size", bounds=(1, MAX_PACKET_BYTES))
     delay = parse_time(args.delay, "--delay", allow_zero=True)
-    link = parse_rate(args.link_rate, "--link-rate") if args.link_rate else None
-    published = pingpong_bps(users, think, packets, size, delay)
+    link = parse_rate(args.link_rate, "--link-rate") if args.link_rate is not None else None
+    inputs = "--users/--packets/--packet-size/--think-time"
+    published = _sane(pingpong_bps(users, think, packets, size, delay), inputs)
     refined = pingpong_refined_bps(users, think, packets, size, delay, link)
     result = {
         "published_bps": published,
@@ -119,19 +121,20 @@ def _pingpong(args: argparse.Namespace) -> int:
 def _bulk(args: argparse.Namespace) -> int:
     size = parse_size(args.size, "--size")
     within = parse_time(args.required_time, "--required-time")
-    try:
-        overhead = float(args.overhead)
-    except ValueError:
-        raise EmopsError.of(
-            "--overhead", f"{args.overhead!r} is not a number", "write it like 1.05"
-        ) from None
-    bps = bulk_bps(size, within, overhead)
+    overhead = parse_number(args.overhead, "--overhead", 1, 10, "1.05")
+    bps = _sane(bulk_bps(size, within, overhead), "--size/--required-time")
     result = {"bulk_bps": bps, "size_bytes": size, "required_time_s": within, "overhead": overhead}
     return _emit(result, args.format, f"bulk: {format_rate(bps)}bit/s")
 
 
 def _plan(args: argparse.Namespace) -> int:
-    headroom = _fraction(args.headroom, "--headroom") if args.headroom is not None else None
+    headroom = None
+    if args.headroom is not None:
+        headroom = parse_number(args.headroom, "--headroom", 0, 10, "0.3")
+    requested = [(args.csv, "--csv"), (args.json, "--json"), (args.chart, "--chart")]
+    for path, field in requested:  # a typo in a path fails before any work
+        if path is not None:
+            check_output_file(path, field)
     topo = load_topology(args.inventory)
     rows = plan_links(topo, headroom)
     meta = {
@@ -147,12 +150,12 @@ def _plan(args: argparse.Namespace) -> int:
         "json": lambda: to_json(rows, meta),
     }
     # Render everything before writing anything: a failure leaves no partial files.
-    files = []
-    if args.csv:
+    files: list[tuple[str, str, str]] = []
+    if args.csv is not None:
         files.append((args.csv, "--csv", to_csv(rows)))
-    if args.json:
+    if args.json is not None:
         files.append((args.json, "--json", to_json(rows, meta)))
-    if args.chart:
+    if args.chart is not None:
         files.append(
             (
                 args.chart,

@@ -14,33 +14,18 @@ import socket
 import struct
 from ipaddress import IPv4Address, IPv4Network, ip_address
 
-from emops.errors import EmopsError
+from emops import netaddr
 from emops.topology.model import LAB_PREFIX
 
 LOOPBACK = IPv4Network("127.0.0.0/8")
-LISTEN_RANGES = (LOOPBACK, LAB_PREFIX)
 ROUTES = "/proc/net/route"
 
 
 def parse_listen(
     text: str, field: str = "--listen", default_port: int | None = None
 ) -> tuple[str, int]:
-    """HOST:PORT inside 127.0.0.0/8 or 198.18.0.0/15, else EmopsError."""
-    host, _, port = text.rpartition(":")
-    if not host and default_port is not None:
-        host, port = text, str(default_port)
-    try:
-        address = ip_address(host)
-        number = int(port)
-    except ValueError:
-        raise EmopsError.of(field, f"{text!r} is not HOST:PORT", "e.g. 127.0.0.1:9610") from None
-    if not any(address in net for net in LISTEN_RANGES) or not 0 < number < 65536:
-        raise EmopsError.of(
-            field,
-            f"{text} is outside 127.0.0.0/8 and the lab's 198.18.0.0/15",
-            "listen on loopback or a lab address, never on all interfaces",
-        )
-    return host, number
+    """HOST:PORT inside 127.0.0.0/8 or 198.18.0.0/15 (port 1-65535), else EmopsError."""
+    return netaddr.parse_listen(text, field, default_port=default_port, example="127.0.0.1:9610")
 
 
 def connected_networks(path: str = ROUTES) -> list[IPv4Network]:

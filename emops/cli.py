@@ -9,10 +9,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from emops import __version__
 from emops.errors import EmopsError
+
+T = TypeVar("T")
+
+
+def checked(parse: Callable[[str, str], T], field: str) -> Callable[[str], T]:
+    """An argparse `type=` from an emops parser, so the option is refused while the
+    command line is read (before any command acts) with the parser's one-line reason."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text, field)
+        except EmopsError as exc:
+            problem = exc.problems[0]
+            hint = f" ({problem.hint})" if problem.hint else ""
+            raise argparse.ArgumentTypeError(problem.message + hint) from None
+
+    convert.__name__ = field.lstrip("-")  # argparse names it in "invalid ... value"
+    return convert
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,8 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit code is returned (usage errors and --help included)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's usage error (2) or --help/--version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.run(args) or 0)
     except EmopsError as exc:

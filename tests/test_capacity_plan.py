@@ -6,6 +6,7 @@ import pytest
 from testkit import PROVINCE, TINY, edit_yaml
 
 from capacity.plan import plan_links, recommend
+from emops.cli import main
 from emops.topology import load_topology
 
 # alpha: 100 users of `lookup` (K=8, M=900B, T=30s) over P=10ms:
@@ -80,3 +81,64 @@ def test_province_plan_covers_every_wan_link_and_flags_dongtai():
     assert len(rows) == 24  # 12 municipal companies x (private + backup)
     flagged = {(r.site, r.role) for r in rows if r.status != "ok"}
     assert flagged == {("dongtai", "backup")}
+
+
+# --- the CLI: absurd inputs and bad output paths end before anything is written -----------
+
+ARABIC_100 = "\u0661\u0660\u0660"  # int() reads it as 100
+PINGPONG = ["capacity", "pingpong", "--think-time", "30s", "--packets", "8", "--packet-size"]
+
+
+def error_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and captured.out == "", captured
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["capacity", "bulk", "--size", "20MB", "--required-time", "1e-320s"],
+         "--required-time: '1e-320s' is outside 1ns .. 366 days"),
+        (["capacity", "bulk", "--size", "20MB", "--required-time", "1ns"],
+         "--size/--required-time: the result, 168000Tbit/s, is above 1 Tbit/s"),
+        ([*PINGPONG, "900B", "--users", "1" + "0" * 30], "--users: '1000000000000000000000000"),
+        ([*PINGPONG, "900B", "--users", ARABIC_100], f"--users: '{ARABIC_100}' is not"),
+        ([*PINGPONG, "9MB", "--users", "100"], "--packet-size: '9MB' is outside 1B .. 65535B"),
+        (["capacity", "pingpong", "--think-time", "1us", "--packets", "1000000", "--packet-size",
+          "65535B", "--users", "10000000"], "the result"),
+        ([*PINGPONG, "900B", "--users", "100", "--link-rate", "2T"], "--link-rate: '2T' is"),
+        (["capacity", "bulk", "--size", "20MB", "--required-time", "2min", "--overhead", "nan"],
+         "--overhead: 'nan' is not a number"),
+        (["capacity", "plan", "-i", str(TINY), "--headroom", "inf"], "--headroom: 'inf' is"),
+    ],
+)  # fmt: skip
+def test_absurd_inputs_are_one_line(capsys, argv, words) -> None:
+    assert words in error_line(capsys, argv)
+
+
+def test_a_directory_as_output_writes_nothing(tmp_path, capsys) -> None:
+    (tmp_path / "d").mkdir()
+    ok = tmp_path / "ok.csv"
+    argv = ["capacity", "plan", "-i", str(TINY), "--csv", str(ok), "--json", str(tmp_path / "d")]
+    line = error_line(capsys, argv)
+    assert line == f"emops: error: --json: {tmp_path / 'd'} is a directory (give a file name in it)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_one_file_for_two_outputs_is_refused(tmp_path, capsys) -> None:
+    same = str(tmp_path / "plan.out")
+    line = error_line(capsys, ["capacity", "plan", "-i", str(TINY), "--csv", same, "--json", same])
+    assert "two outputs name the same file" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plan_files_replace_old_ones_whole(tmp_path, capsys) -> None:
+    csv_path = tmp_path / "plan.csv"
+    csv_path.write_text("an older, longer plan\n" * 1000)
+    assert main(["capacity", "plan", "-i", str(TINY), "--csv", str(csv_path)]) == 0
+    capsys.readouterr()
+    assert csv_path.read_text().startswith("site,link,role,")
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.csv"]  # no temporary left behind

@@ -7,7 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emops.errors import EmopsError
-from emops.units import format_rate, format_size, format_time, parse_rate, parse_size, parse_time
+from emops.units import (
+    MAX_RATE_BPS,
+    MAX_SIZE_BYTES,
+    MAX_TIME_S,
+    MIN_RATE_BPS,
+    MIN_SIZE_BYTES,
+    MIN_TIME_S,
+    format_rate,
+    format_size,
+    format_time,
+    parse_int,
+    parse_number,
+    parse_rate,
+    parse_size,
+    parse_time,
+)
 
 # --- parsing -------------------------------------------------------------------------------
 
@@ -123,17 +138,17 @@ def test_format_time_below_a_microsecond_keeps_its_unit():
 REL = 5e-4  # half a unit in the 4th significant digit
 
 
-@given(st.floats(min_value=1e-3, max_value=1e16, allow_nan=False, allow_infinity=False))
+@given(st.floats(min_value=MIN_RATE_BPS, max_value=MAX_RATE_BPS))
 def test_rate_round_trip(bps):
     assert parse_rate(format_rate(bps)) == pytest.approx(bps, rel=REL)
 
 
-@given(st.floats(min_value=1e-3, max_value=1e16, allow_nan=False, allow_infinity=False))
+@given(st.floats(min_value=MIN_SIZE_BYTES, max_value=MAX_SIZE_BYTES))
 def test_size_round_trip(nbytes):
     assert parse_size(format_size(nbytes)) == pytest.approx(nbytes, rel=REL)
 
 
-@given(st.floats(min_value=1e-12, max_value=1e7, allow_nan=False, allow_infinity=False))
+@given(st.floats(min_value=MIN_TIME_S, max_value=MAX_TIME_S))
 def test_time_round_trip(seconds):
     assert parse_time(format_time(seconds)) == pytest.approx(seconds, rel=REL)
 
@@ -166,6 +181,9 @@ BAD = [
     float("inf"),
     "1e999",  # overflows to infinity
     10**400,  # too large for a float
+    "\u0661\u0660",  # Arabic-Indic digits: int() and float() read them as 10
+    "\u00b2",  # superscript two
+    "\uff12M",  # fullwidth digit two
 ]
 
 
@@ -182,6 +200,31 @@ def test_bad_size(value):
 @pytest.mark.parametrize("value", [*BAD, "GE", "10MB", "2m"])
 def test_bad_time(value):
     assert field_of(parse_time, value, "--think-time") == "--think-time"
+
+
+@pytest.mark.parametrize(
+    ("parse", "value"),
+    [
+        (parse_time, "1e-320s"),  # denormal: 20MB within it is an infinite rate
+        (parse_time, "0.0005us"),  # half a nanosecond
+        (parse_time, "9000h"),  # more than a year
+        (parse_rate, "2T"),  # above 1 Tbit/s
+        (parse_rate, "0.5"),  # below 1 bit/s
+        (parse_size, "2000TB"),  # above 1 PB
+        (parse_size, "0.1B"),
+    ],
+)
+def test_values_beyond_physical_bounds_are_refused(parse, value):
+    assert field_of(parse, value, "--x") == "--x"
+
+
+def test_bounds_are_inclusive():
+    assert parse_rate("1T") == MAX_RATE_BPS
+    assert parse_size("1000TB") == MAX_SIZE_BYTES
+    assert parse_time(1e-9) == MIN_TIME_S
+    assert parse_rate("2M", bounds=(1, 1e6 * 3)) == 2e6
+    with pytest.raises(EmopsError, match=r"outside 1B \.\. 65535B"):
+        parse_size("9MB", "--packet-size", bounds=(1, 65535))
 
 
 @pytest.mark.parametrize("value", ["-1ms", -0.5, True, "soon"])
@@ -201,3 +244,37 @@ def test_messages_say_what_and_how():
     text = str(caught.value)
     assert text.startswith("--link-rate: ")
     assert "'X'" in text and "k, M or G" in text
+
+
+# --- bare numbers: ASCII digits only, within bounds ------------------------------------------
+
+
+def test_parse_int_reads_ascii_counts():
+    assert parse_int("120", "--users") == 120
+    assert parse_int(" 7 ", "--users") == 7
+    assert parse_int("0", "--member") == 0
+    assert parse_int("65535", "--port", 1, 65535) == 65535
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\u0661\u0660\u0660", "\u00b2", "\uff18", "1.5", "1e3", "", "ten", "0x10", "-1",
+     "9" * 5000, True, None, "1_000"],
+)  # fmt: skip
+def test_parse_int_refuses(value):
+    assert field_of(lambda v, f: parse_int(v, f, 0, 10**6), value, "--users") == "--users"
+
+
+def test_parse_int_bounds_name_the_range():
+    with pytest.raises(EmopsError, match=r"--port: '70000' is outside 1 \.\. 65535"):
+        parse_int("70000", "--port", 1, 65535)
+
+
+def test_parse_number_reads_plain_decimals():
+    assert parse_number("0.3", "--headroom", 0, 1) == 0.3
+    assert parse_number("1.05", "--overhead", 1, 10) == 1.05
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999", "\u0660.3", "0.3x", "-0.1", "2"])
+def test_parse_number_refuses(value):
+    assert field_of(lambda v, f: parse_number(v, f, 0, 1), value, "--headroom") == "--headroom"

@@ -10,8 +10,8 @@ per network, so rules stay the same text with different numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from ipaddress import IPv4Address
 
+from emops import netaddr
 from emops.errors import EmopsError
 from emops.topology import Topology
 
@@ -139,29 +139,10 @@ def settings_for(
 
 
 def _check_url(url: str) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EmopsError.of(
-            "--remote-write",
-            f"{url!r} is not an http(s) URL",
-            "e.g. http://127.0.0.1:8428/api/v1/write for VictoriaMetrics",
-        )
+    netaddr.split_url(url, "--remote-write", "http://127.0.0.1:8428/api/v1/write")
 
 
 def parse_listen(text: str, field: str) -> str:
     """Validate a HOST:PORT listen address; only loopback, never all interfaces."""
-    host, sep, port = text.rpartition(":")
-    problem = None
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        problem = f"{text!r} is not HOST:PORT"
-    else:
-        try:
-            if not IPv4Address(host).is_loopback:
-                problem = f"{host} is not a loopback address"
-        except ValueError:
-            problem = f"{host!r} is not an IPv4 address"
-    if problem:
-        raise EmopsError.of(field, problem, "e.g. 127.0.0.1:9090; reach it remotely by SSH tunnel")
+    netaddr.parse_listen(text, field, lab=False)
     return text

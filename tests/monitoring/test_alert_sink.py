@@ -263,9 +263,9 @@ def test_bad_payloads_are_400_naming_the_field_and_write_nothing(sink):
 @pytest.mark.parametrize(
     ("argv", "field"),
     [
-        (["--listen", "0.0.0.0:9612"], "--listen: 0.0.0.0 is not a loopback address"),
-        (["--listen", "192.168.10.1:9612"], "--listen: 192.168.10.1 is not a loopback address"),
-        (["--listen", "localhost:9612"], "--listen: 'localhost' is not an IPv4 address"),
+        (["--listen", "0.0.0.0:9612"], "--listen: 0.0.0.0:9612 is outside 127.0.0.0/8"),
+        (["--listen", "192.168.10.1:9612"], "--listen: 192.168.10.1:9612 is outside 127.0.0.0/8"),
+        (["--listen", "localhost:9612"], "--listen: 'localhost' is not an IP address"),
         (["--listen", "127.0.0.1"], "--listen: '127.0.0.1' is not HOST:PORT"),
         (["--listen", "127.0.0.1:9612", "--keep", "0"], "--keep: 0 is not a positive count"),
     ],
