@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 from dashboard.settings import (
@@ -23,7 +24,11 @@ from dashboard.settings import (
     check_port,
     check_url,
 )
+from emops.cli import checked
+from emops.errors import EmopsError
+from emops.netaddr import parse_port
 from emops.topology import load_topology
+from emops.units import parse_int
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -50,19 +55,28 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--sites",
-        type=int,
+        type=checked(_sites, "--sites"),
         metavar="N",
         help="show HQ and the first N municipal companies (default: the running twin's size "
         "for the lab inventory, else all)",
     )
     parser.add_argument("--address", default=DEFAULT_ADDRESS, help="default: 127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default: {DEFAULT_PORT}")
+    parser.add_argument(
+        "--port",
+        type=checked(partial(parse_port, example=str(DEFAULT_PORT)), "--port"),
+        default=DEFAULT_PORT,
+        help=f"default: {DEFAULT_PORT}",
+    )
     parser.add_argument(
         "--allow-any-address",
         action="store_true",
         help="listen outside loopback and the lab range (the dashboard has no login)",
     )
     parser.set_defaults(run=_run)
+
+
+def _sites(text: str, field: str) -> int:
+    return parse_int(text, field, 1, 1000, "3")
 
 
 def settings_from_args(args: argparse.Namespace) -> DashboardSettings:
@@ -73,6 +87,8 @@ def settings_from_args(args: argparse.Namespace) -> DashboardSettings:
 
         sites = running_sites(args.inventory)
     load_topology(args.inventory, sites)  # --sites in range
+    if Path(args.campaigns).exists() and not Path(args.campaigns).is_dir():  # none yet is fine
+        raise EmopsError.of("--campaigns", f"{args.campaigns} is not a directory", "give a folder")
     return DashboardSettings(
         inventory=str(Path(args.inventory).resolve()),
         prometheus=check_url(args.prometheus, "--prometheus"),

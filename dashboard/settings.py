@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from emops import netaddr
 from emops.errors import EmopsError
 
 DEFAULT_INVENTORY = "inventory/lab"
@@ -62,10 +62,7 @@ class DashboardSettings:
 
 def check_url(url: str, field: str) -> str:
     """An http(s) URL with a host; the dashboard only ever reads from it."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EmopsError.of(field, f"{url!r} is not an http(s) URL", "e.g. http://127.0.0.1:9090")
-    return url.rstrip("/")
+    return netaddr.check_url(url, field, "http://127.0.0.1:9090").rstrip("/")
 
 
 def check_address(address: str, allow_any: bool) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
+from emops.cli import checked
+from emops.errors import EmopsError
 from emops.inventory_cli import add_inventory_arg
-from emops.units import format_rate
+from emops.units import format_rate, parse_int
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -39,7 +42,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     ):
         p = kinds.add_parser(name, help=helptext)
         p.add_argument("link", help="inventory link name, e.g. anping-private")
-        p.add_argument("--member", type=int, help="only this bundle member (from 0)")
+        p.add_argument(
+            "--member", type=checked(_member, "--member"), help="only this bundle member (from 0)"
+        )
         p.set_defaults(run=_fault)
     for name, helptext in (
         ("device-down", "interfaces down, processes frozen"),
@@ -63,10 +68,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     log.set_defaults(run=_ground_truth)
 
 
+def _member(text: str, field: str) -> int:
+    return parse_int(text, field, 0, 1000, "0")
+
+
 def _sites(text: str) -> int:
     try:
-        value = int(text)
-    except ValueError:
+        value = parse_int(text, "--sites", -(10**9), 10**9)
+    except EmopsError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be 1 or more (municipal companies)")
@@ -84,6 +93,10 @@ def _down(args: argparse.Namespace) -> int:
     from lab.build import lab_down, require_root
 
     require_root()
+    if not Path(args.inventory).is_dir():  # a broken inventory may clean up; a typo may not
+        raise EmopsError.of(
+            "--inventory", f"{args.inventory} is not a directory", "give the twin's inventory"
+        )
     lab_down(args.inventory)
     return 0
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from emops.errors import EmopsError, Problem
+from emops.files import read_yaml
 from emops.units import parse_time
 from loadtest.scoring import Fault, Matcher, default_matchers
 
@@ -424,12 +423,4 @@ def load_campaign(name: str) -> Campaign:
         raise EmopsError.of(
             "campaign", f"no campaign {name!r} ({path})", f"known campaigns: {known}"
         )
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise EmopsError.of(
-            "campaign", f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where
-        ) from None
-    return parse_campaign(raw, str(path))
+    return parse_campaign(read_yaml(path, "campaign"), str(path))

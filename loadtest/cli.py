@@ -6,21 +6,20 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
+from emops.cli import checked
 from emops.errors import EmopsError
+from emops.files import check_input_file, check_output_dir
+from emops.units import parse_int
 
 DEFAULT_OUT = Path("out/campaigns")
 
 
-def _count(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a count from 1 to 100")
-    return int(text)
+def _count(text: str, field: str) -> int:
+    return parse_int(text, field, 1, 100, "8")
 
 
-def _customers(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 10_000_000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a customer count")
-    return int(text)
+def _customers(text: str, field: str) -> int:
+    return parse_int(text, field, 1, 10_000_000, "50000")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -29,14 +28,20 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     run = sub.add_parser("run", help="run a campaign: load, faults, alerts, scores, report")
     run.add_argument("name", help="a campaign in campaigns/ (paper, smoke) or a YAML file")
-    run.add_argument("--runs", type=_count, help="number of runs (default: the campaign's)")
+    run.add_argument(
+        "--runs", type=checked(_count, "--runs"), help="number of runs (default: the campaign's)"
+    )
     run.add_argument("--out", help=f"results directory (default {DEFAULT_OUT}/NAME-TIME)")
     run.add_argument(
         "--local",
         action="store_true",
         help="no twin: the marketing service and a private PostgreSQL on loopback, no faults",
     )
-    run.add_argument("--customers", type=_customers, help="--local: customers to generate")
+    run.add_argument(
+        "--customers",
+        type=checked(_customers, "--customers"),
+        help="--local: customers to generate",
+    )
     run.add_argument("--target", help="load this URL instead of the campaign's service")
     run.add_argument(
         "--production",
@@ -55,7 +60,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     table1 = sub.add_parser("table1", help="Table 1: estimates vs shaped-link measurements (root)")
     table1.add_argument("--out", help=f"results directory (default {DEFAULT_OUT}/table1-TIME)")
     table1.add_argument("--quick", action="store_true", help="only the scenarios marked quick")
-    table1.add_argument("--scenarios", help="scenario file (default campaigns/table1.yml)")
+    table1.add_argument(
+        "--scenarios",
+        type=checked(check_input_file, "--scenarios"),
+        help="scenario file (default campaigns/table1.yml)",
+    )
     table1.set_defaults(run=_table1)
 
     check = sub.add_parser("check", help="validate a campaign file, every problem at once")
@@ -72,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         raise EmopsError.of("--production", "needs --target", "name the production URL to load")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else DEFAULT_OUT / f"{campaign.name}-{stamp}"
+    check_output_dir(out, "--out")
     results = run_campaign(
         campaign,
         out,
@@ -115,9 +125,9 @@ def _table1(args: argparse.Namespace) -> int:
     from loadtest.report import write_report
     from loadtest.table1 import load_plan, run_table1, write_table1
 
-    plan = load_plan(Path(args.scenarios)) if args.scenarios else load_plan()
+    plan = load_plan(args.scenarios) if args.scenarios else load_plan()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else DEFAULT_OUT / f"table1-{stamp}"
+    out = check_output_dir(Path(args.out) if args.out else DEFAULT_OUT / f"table1-{stamp}")
     rows = run_table1(plan, quick=args.quick)
     print(f"results: {write_table1(out, rows)}")
     print(f"report: {write_report(out)}")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from emops.errors import EmopsError
+from emops.files import check_output_dir, make_output_dir, write_all
 from loadtest.results import METRICS, summarize
 
 COUNTS = ("tp", "fn", "fp", "tn")
@@ -127,10 +128,20 @@ def to_csv(rows: Sequence[dict[str, str]], fields: Sequence[str]) -> str:
 # --- figures ------------------------------------------------------------------
 
 
+def _png(fig: Any) -> bytes:
+    from matplotlib import pyplot as plt
+
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def draw_figure(
-    path: Path, title: str, keys: Sequence[str], unit: str, runs: Sequence[dict], summary: dict
-) -> None:
-    """Per-run values of `keys`, each with its mean (line) and 95% interval (band)."""
+    title: str, keys: Sequence[str], unit: str, runs: Sequence[dict], summary: dict
+) -> bytes:
+    """Per-run values of `keys`, each with its mean (line) and 95% interval (band), as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,13 +181,11 @@ def draw_figure(
             ha="center",
             transform=ax.transAxes,
         )
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return _png(fig)
 
 
-def draw_table1(path: Path, rows: Sequence[dict[str, str]]) -> None:
-    """Estimate vs measured, side by side per scenario (bits/s)."""
+def draw_table1(rows: Sequence[dict[str, str]]) -> bytes:
+    """Estimate vs measured, side by side per scenario (bits/s), as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -192,9 +201,7 @@ def draw_table1(path: Path, rows: Sequence[dict[str, str]]) -> None:
     ax.set_ylabel("Mbit/s")
     ax.set_title("Table 1: bandwidth estimate vs measured")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return _png(fig)
 
 
 # --- HTML ---------------------------------------------------------------------
@@ -248,26 +255,30 @@ def render_html(
 
 
 def write_report(directory: Path) -> Path:
-    """Write DIR/report/ (HTML, CSVs, PNGs) and return the HTML's path."""
+    """Write DIR/report/ (HTML, CSVs, PNGs) and return the HTML's path.
+
+    Everything is rendered before the first file is written, each file atomically."""
     results = load_results(directory)
+    out = check_output_dir(directory / "report", "DIR")
     runs = sorted(results.get("runs", []), key=lambda r: r["run"])
     summary = summarize(runs)
-    out = directory / "report"
-    out.mkdir(exist_ok=True)
     rows = run_rows(runs)
     srows = summary_rows(summary)
     t1 = table1_rows(directory)
     run_fields = ["run", *(k for k, _, _ in METRICS), *COUNTS, "worker_deaths", "problems"]
-    (out / "runs.csv").write_text(to_csv(rows, run_fields), encoding="utf-8")
-    (out / "summary.csv").write_text(to_csv(srows, ["metric", "label", "n", "mean", "low", "high"]))
+    files: dict[str, str | bytes] = {
+        "runs.csv": to_csv(rows, run_fields),
+        "summary.csv": to_csv(srows, ["metric", "label", "n", "mean", "low", "high"]),
+    }
     figures = []
     for name, title, keys, unit in FIGURES:
-        draw_figure(out / name, title, keys, unit, runs, summary)
+        files[name] = draw_figure(title, keys, unit, runs, summary)
         figures.append(name)
     if t1:
-        (out / "table1.csv").write_text(to_csv(t1, TABLE1_FIELDS), encoding="utf-8")
-        draw_table1(out / "table1.png", t1)
+        files["table1.csv"] = to_csv(t1, TABLE1_FIELDS)
+        files["table1.png"] = draw_table1(t1)
         figures.insert(0, "table1.png")
-    page = out / "index.html"
-    page.write_text(render_html(results, rows, srows, t1, figures), encoding="utf-8")
-    return page
+    files["index.html"] = render_html(results, rows, srows, t1, figures)
+    make_output_dir(out, "DIR")
+    write_all([(out / name, "DIR", data) for name, data in files.items()])
+    return out / "index.html"

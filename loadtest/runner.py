@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from emops.errors import EmopsError
+from emops.files import make_output_dir, write_atomic
 from loadtest import alerts as alert_sources
 from loadtest import safety, stages
 from loadtest.campaign import Campaign, FaultSpec
@@ -452,9 +453,12 @@ def run_campaign(
     from loadtest.results import dashboard_summary, summarize
 
     runs = runs or campaign.runs
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "campaign.yml").write_text(Path(campaign.source).read_text(encoding="utf-8"))
-    if local:
+    setup = None if local else twin_setup(campaign, target, production)  # checks, no changes
+    if local and target is not None:
+        check_target(target, production)  # refused before anything starts
+    make_output_dir(out_dir)
+    write_atomic(out_dir / "campaign.yml", Path(campaign.source).read_text(encoding="utf-8"))
+    if setup is None:
         count = customers or campaign.load.customers
         with local_system(count, out_dir, echo) as url:
             setup = RunSetup(
@@ -463,7 +467,6 @@ def run_campaign(
             )  # fmt: skip
             results = run_all(setup, runs, out_dir, 0.0, echo)
     else:
-        setup = twin_setup(campaign, target, production)
         setup.run_hook = run_hook
         results = run_all(setup, runs, out_dir, campaign.pause_between_runs_s, echo)
     summary = {
@@ -475,7 +478,7 @@ def run_campaign(
         "runs": results,
         "summary": summarize(results),
     }
-    (out_dir / "campaign.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_atomic(out_dir / "campaign.json", json.dumps(summary, indent=2) + "\n")
     board = dashboard_summary(summary)  # what the KPI dashboard reads
-    (out_dir / "summary.json").write_text(json.dumps(board, indent=2) + "\n")
+    write_atomic(out_dir / "summary.json", json.dumps(board, indent=2) + "\n")
     return summary

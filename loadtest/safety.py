@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from emops.errors import EmopsError
+from emops.netaddr import split_url
 from emops.topology.model import LAB_PREFIX, Topology
 
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
@@ -91,12 +92,8 @@ def load_production_hosts(inventory: str = PRODUCTION_INVENTORY) -> set[str]:
 
 
 def _split(url: str, field: str) -> tuple[str, str]:
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EmopsError.of(
-            field, f"{url!r} is not an http(s) URL with a host", "e.g. http://127.0.0.1:8080"
-        )
-    return parts.hostname, urlunsplit(parts)
+    parts = split_url(url if "://" in url else f"http://{url}", field, "http://127.0.0.1:8080")
+    return str(parts.hostname), urlunsplit(parts)
 
 
 def _pin(url: str, address: str) -> str:

@@ -31,10 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from capacity.formulas import bulk_bps, overhead_factor, pingpong_bps, pingpong_refined_bps
 from emops.errors import EmopsError, Problem
+from emops.files import make_output_dir, read_yaml, write_atomic
 from emops.units import format_rate, format_size, format_time, parse_size, parse_time
 from loadtest.campaign import CAMPAIGN_DIR
 
@@ -86,7 +85,11 @@ class Table1Plan:
 
 def load_plan(path: Path = CAMPAIGN_DIR / "table1.yml") -> Table1Plan:
     """The scenarios of campaigns/table1.yml; every mistake reported at once."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path, "--scenarios") or {}
+    if not isinstance(raw, dict):
+        raise EmopsError.of(
+            "--scenarios", "is not a mapping", "see campaigns/table1.yml", where=str(path)
+        )
     problems: list[Problem] = []
 
     def get(item: dict, key: str, field: str, parse: Callable[..., float]) -> float:
@@ -358,8 +361,6 @@ def run_table1(
 
 
 def write_table1(out_dir: Path, rows: list[dict]) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "table1.json"
     payload = {"overhead": SHAPER_OVERHEAD, "rows": rows}
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    return path
+    make_output_dir(out_dir)
+    return write_atomic(out_dir / "table1.json", json.dumps(payload, indent=2) + "\n", "--out")

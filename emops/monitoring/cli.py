@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from emops.cli import checked
 from emops.inventory_cli import add_inventory_arg
 from emops.monitoring.settings import parse_listen
+from emops.netaddr import check_url
+from emops.units import parse_int, parse_time
 
 DEFAULT_INVENTORY = "inventory/lab"
 
@@ -28,20 +31,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_scale_args(up)
     up.add_argument(
         "--prometheus-listen",
-        type=_listen("--prometheus-listen"),
+        type=checked(parse_listen, "--prometheus-listen"),
         default="127.0.0.1:9090",
         metavar="HOST:PORT",
         help="Prometheus web address (default: 127.0.0.1:9090; loopback only)",
     )
     up.add_argument(
         "--alertmanager-listen",
-        type=_listen("--alertmanager-listen"),
+        type=checked(parse_listen, "--alertmanager-listen"),
         default="127.0.0.1:9093",
         metavar="HOST:PORT",
         help="Alertmanager web address (default: 127.0.0.1:9093; loopback only)",
     )
     up.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="wait for ready (default 30)"
+        "--timeout",
+        type=checked(_timeout, "--timeout"),
+        default=30.0,
+        metavar="S",
+        help="wait for ready, e.g. 30s (default 30)",
     )
     up.add_argument(
         "--no-collectors",
@@ -51,7 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     up.add_argument(
         "--sites",
-        type=_positive,
+        type=checked(_positive, "--sites"),
         metavar="N",
         help="watch HQ and the first N municipal companies (default: the running twin's size)",
     )
@@ -73,38 +80,29 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _add_scale_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shards",
-        type=_positive,
+        type=checked(_positive, "--shards"),
         default=1,
         metavar="N",
         help="split SNMP collection over N collector processes (hashmod on device)",
     )
     parser.add_argument(
         "--remote-write",
+        type=checked(_remote_write, "--remote-write"),
         metavar="URL",
         help="also send every sample to URL (e.g. VictoriaMetrics for long retention)",
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more (collector processes)")
-    return value
+def _positive(text: str, field: str) -> int:
+    return parse_int(text, field, 1, 1000, "4")
 
 
-def _listen(field: str):
-    def parse(text: str) -> str:
-        from emops.errors import EmopsError
+def _timeout(text: str, field: str) -> float:
+    return parse_time(text, field, bounds=(0.1, 3600.0))
 
-        try:
-            return parse_listen(text, field)
-        except EmopsError as exc:
-            raise argparse.ArgumentTypeError(str(exc.problems[0])) from None
 
-    return parse
+def _remote_write(text: str, field: str) -> str:
+    return check_url(text, field, "http://127.0.0.1:8428/api/v1/write")
 
 
 def _config(args: argparse.Namespace) -> int:

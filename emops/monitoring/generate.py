@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from emops.errors import EmopsError
 from emops.files import write_all
 from emops.monitoring.alertmanager_config import alertmanager_config
 from emops.monitoring.prometheus_config import RULE_FILE, prometheus_config
@@ -83,15 +82,5 @@ def generate_for(
 
 
 def write_files(target: Path, generated: GeneratedConfig) -> None:
-    """Create the directories, then write every file atomically (all checked first)."""
-    for relative in generated.files:
-        folder = (target / relative).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise EmopsError.of(
-                "--out", f"cannot create {folder}: {exc.strerror}", "pick a writable directory"
-            ) from None
-    write_all(
-        [(target / rel, f"output {target / rel}", text) for rel, text in generated.files.items()]
-    )
+    """Every path checked, then the directories made and every file written atomically."""
+    write_all([(target / rel, "--out", text) for rel, text in generated.files.items()], True)

@@ -55,11 +55,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 def read_inventory(path: str | os.PathLike[str]) -> RawInventory:
-    """Load the inventory at `path` (a directory or a hosts file)."""
+    """Load the inventory directory at `path` (hosts.yml and group_vars/)."""
     inv_path = Path(path)
     if not inv_path.exists():
         raise EmopsError.of(
             "--inventory", f"no inventory at {inv_path}", "pass e.g. -i inventory/province"
+        )
+    if not inv_path.is_dir():  # a lone file has no group_vars/; Ansible would guess at it
+        raise EmopsError.of(
+            "--inventory", f"{inv_path} is not a directory", "pass e.g. -i inventory/province"
         )
     _quiet_ansible()
     from ansible.errors import AnsibleError

@@ -12,11 +12,11 @@ instead and never writes a decrypted config.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
+from emops.cli import checked
 from emops.errors import EmopsError
-from emops.files import write_atomic
+from emops.files import check_input_file, make_output_dir, write_atomic
 from emops.inventory_cli import add_inventory_arg
 from emops.topology import load_topology
 from emops.topology.model import Topology
@@ -32,7 +32,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     render.add_argument("-o", "--out", help="output directory (default build/configs/NETWORK)")
     render.add_argument("--host", action="append", default=[], help="only this host (repeat)")
     render.add_argument("--redact", action="store_true", help="write REDACTED for every secret")
-    render.add_argument("--vault-password-file", help="decrypt the vault with this password")
+    render.add_argument(
+        "--vault-password-file",
+        type=checked(check_input_file, "--vault-password-file"),
+        help="decrypt the vault with this password",
+    )
     render.set_defaults(run=_render)
 
 
@@ -65,9 +69,9 @@ def _render(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("build") / "configs" / topo.network)
     # rendered (and the vault opened) before anything is written
     rendered = {n: text for n, text in render_all(topo, resolve).items() if n in chosen}
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in rendered.items():
-        os.chmod(write_atomic(out / f"{name}.cfg", text), 0o600)
+    make_output_dir(out)
+    for name, text in rendered.items():  # 0600 from the start: they may hold secrets
+        write_atomic(out / f"{name}.cfg", text, "--out", mode=0o600)
     kind = "redacted" if args.redact else "with secrets, mode 0600"
     print(f"{len(chosen)} configurations ({kind}) in {out}")
     return 0

@@ -28,7 +28,7 @@ def test_other_addresses_need_the_explicit_flag(address):
     [
         (["--address", "0.0.0.0"], "--address: 0.0.0.0 is outside loopback"),
         (["--address", "dashboard.example"], "is not an IP address"),
-        (["--port", "70000"], "--port: 70000 is not a TCP port"),
+        (["--port", "70000"], "--port: '70000' is outside 1 .. 65535"),
         (["--prometheus", "127.0.0.1:9090"], "--prometheus: '127.0.0.1:9090' is not an http(s)"),
         (["--inventory", "/nonexistent/inventory"], "emops: error:"),
     ],
