@@ -19,6 +19,7 @@ class Problem:
     hint: str = ""
     where: str = ""  # "path:line" when known
     host: str = ""
+    category: str = ""  # what kind of mistake (emops.yamlread.Category); not in the text
 
     def __str__(self) -> str:
         place = ", ".join(p for p in (self.where, f"host {self.host}" if self.host else "") if p)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from emops.errors import EmopsError
@@ -50,13 +50,16 @@ def read_text(path: str | os.PathLike[str], field: str) -> str:
         raise EmopsError.of(field, f"cannot read {source}: {exc.strerror}") from None
 
 
-def read_yaml(path: str | os.PathLike[str], field: str) -> object:
-    """The YAML document at `path`; a syntax error is one EmopsError with `path:line`."""
+def read_yaml(
+    path: str | os.PathLike[str], field: str, parse: Callable[[str], object] | None = None
+) -> object:
+    """The YAML document at `path` (read by `parse`, default yaml.safe_load); a syntax
+    error is one EmopsError with `path:line`."""
     import yaml
 
     text = read_text(path, field)
     try:
-        return yaml.safe_load(text)
+        return (parse or yaml.safe_load)(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
