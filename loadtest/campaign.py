@@ -6,20 +6,18 @@ windows are quiet (the negatives of the false alarm rate), where the alerts come
 from and how they are matched to faults. Code only runs it.
 
 Every problem in the file is collected and reported at once, one line each
-naming the file and the field (`faults[2].hold`), so a tester fixes a broken
-campaign in one pass.
+naming the file and line and the field (`faults[2].hold`), by emops.yamlread's
+Reader (unknown keys refused with a did-you-mean hint), so a tester fixes a
+broken campaign in one pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from emops.errors import EmopsError, Problem
-from emops.files import read_yaml
-from emops.units import parse_time
+from emops.errors import EmopsError
+from emops.yamlread import Category, Positions, Reader, read_marked_yaml
 from loadtest.scoring import Fault, Matcher, default_matchers
 
 CAMPAIGN_DIR = Path(__file__).resolve().parent.parent / "campaigns"
@@ -124,96 +122,12 @@ class Campaign:
         return max([0.0, *busy])
 
 
-class _Reader:
-    """Reads fields out of the YAML, collecting every problem instead of stopping at one."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def problem(self, field: str, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(field, message, hint, where=self.source))
-
-    def mapping(self, value: object, field: str, known: tuple[str, ...]) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.problem(field, f"must be a mapping, not {type(value).__name__}")
-            return {}
-        for key in value:
-            if key not in known:
-                self.problem(
-                    f"{field}.{key}" if field else str(key),
-                    "unknown field",
-                    f"known: {', '.join(known)}",
-                )
-        return value
-
-    def sequence(self, value: object, field: str) -> list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(field, f"must be a list, not {type(value).__name__}")
-            return []
-        return value
-
-    def _guard(self, parse: Callable[[], Any], default: Any) -> Any:
-        try:
-            return parse()
-        except EmopsError as exc:
-            self.problems.extend(
-                Problem(p.field, p.message, p.hint, where=self.source) for p in exc.problems
-            )
-            return default
-
-    def time(
-        self, data: dict, key: str, field: str, default: float | None = None, zero: bool = False
-    ) -> float:
-        if key not in data:
-            if default is None:
-                self.problem(field, "is required", "a time such as 30s")
-                return 0.0
-            return default
-        return self._guard(lambda: parse_time(data[key], field, allow_zero=zero), 0.0)
-
-    def number(
-        self,
-        data: dict,
-        key: str,
-        field: str,
-        default: float | None,
-        low: float,
-        high: float | None = None,
-        whole: bool = False,
-    ) -> float:
-        value = data.get(key, default)
-        if value is None:
-            self.problem(field, "is required")
-            return low
-        ok_type = isinstance(value, int) if whole else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok_type:
-            self.problem(field, f"{value!r} is not {'a whole number' if whole else 'a number'}")
-            return low
-        if value < low or (high is not None and value > high):
-            span = f"from {low:g} to {high:g}" if high is not None else f"at least {low:g}"
-            self.problem(field, f"{value!r} must be {span}")
-            return low
-        return value
-
-    def text(self, data: dict, key: str, field: str, default: str | None = None) -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str) or not value:
-            self.problem(field, "is required" if value is None else f"{value!r} is not a name")
-            return ""
-        return value
-
-
-def _load(r: _Reader, raw: dict) -> Load:
-    data = r.mapping(raw, "load", ("stages", "wait", "guard", "customers"))
+def _load(r: Reader, raw: dict) -> Load:
+    data = r.mapping(raw, "load", known=("stages", "wait", "guard", "customers"))
     stages = []
     for i, item in enumerate(r.sequence(data.get("stages"), "load.stages")):
         f = f"load.stages[{i}]"
-        s = r.mapping(item, f, ("until", "users", "spawn_rate"))
+        s = r.mapping(item, f, known=("until", "users", "spawn_rate"))
         stages.append(
             Stage(
                 r.time(s, "until", f"{f}.until"),
@@ -223,7 +137,10 @@ def _load(r: _Reader, raw: dict) -> Load:
         )
     if not stages:
         r.problem(
-            "load.stages", "needs at least one stage", "- {until: 60s, users: 10, spawn_rate: 5}"
+            "load.stages",
+            "needs at least one stage",
+            "- {until: 60s, users: 10, spawn_rate: 5}",
+            category=Category.MISSING,
         )
     for i in range(1, len(stages)):
         if stages[i].until_s <= stages[i - 1].until_s:
@@ -231,9 +148,10 @@ def _load(r: _Reader, raw: dict) -> Load:
                 f"load.stages[{i}].until",
                 "must be later than the stage before",
                 "stages are in time order",
+                category=Category.CONSISTENCY,
             )
-    wait = r.mapping(data.get("wait"), "load.wait", ("min", "max"))
-    guard = r.mapping(data.get("guard"), "load.guard", ("max_failure_ratio", "after"))
+    wait = r.mapping(data.get("wait"), "load.wait", known=("min", "max"))
+    guard = r.mapping(data.get("guard"), "load.guard", known=("max_failure_ratio", "after"))
     load = Load(
         tuple(stages),
         r.time(wait, "min", "load.wait.min", 0.5, zero=True),
@@ -243,15 +161,15 @@ def _load(r: _Reader, raw: dict) -> Load:
         int(r.number(data, "customers", "load.customers", 2000, 1, whole=True)),
     )
     if load.wait_max_s < load.wait_min_s:
-        r.problem("load.wait.max", "is less than load.wait.min")
+        r.problem("load.wait.max", "is less than load.wait.min", category=Category.CONSISTENCY)
     return load
 
 
-def _matchers(r: _Reader, raw: object, field: str) -> tuple[Matcher, ...]:
+def _matchers(r: Reader, raw: object, field: str) -> tuple[Matcher, ...]:
     found = []
     for j, item in enumerate(r.sequence(raw, field)):
-        m = r.mapping(item, f"{field}[{j}]", ("alert", "labels"))
-        labels = r.mapping(m.get("labels"), f"{field}[{j}].labels", tuple(m.get("labels") or ()))
+        m = r.mapping(item, f"{field}[{j}]", known=("alert", "labels"))
+        labels = r.mapping(m.get("labels"), f"{field}[{j}].labels")
         if not m.get("alert") and not labels:
             r.problem(
                 f"{field}[{j}]", "matches every alert", "give alert: NAME and/or labels: {...}"
@@ -262,12 +180,12 @@ def _matchers(r: _Reader, raw: object, field: str) -> tuple[Matcher, ...]:
     return tuple(found)
 
 
-def _faults(r: _Reader, raw: object) -> tuple[FaultSpec, ...]:
+def _faults(r: Reader, raw: object) -> tuple[FaultSpec, ...]:
     faults = []
     known = ("name", "at", "hold", "kind", "target", "daemon", "member", "detected_by", "settle")
     for i, item in enumerate(r.sequence(raw, "faults")):
         f = f"faults[{i}]"
-        d = r.mapping(item, f, known)
+        d = r.mapping(item, f, known=known)
         kind = r.text(d, "kind", f"{f}.kind")
         if kind and kind not in FAULT_KINDS:
             r.problem(
@@ -278,11 +196,16 @@ def _faults(r: _Reader, raw: object) -> tuple[FaultSpec, ...]:
         daemon = d.get("daemon")
         if kind == "daemon" and not daemon:
             r.problem(
-                f"{f}.daemon", "is required for a daemon fault", "the service name, e.g. postgresql"
+                f"{f}.daemon",
+                "is required for a daemon fault",
+                "the service name, e.g. postgresql",
+                category=Category.MISSING,
             )
         if kind != "daemon" and daemon:
             r.problem(
-                f"{f}.daemon", f"only daemon faults name a daemon, this one is a {kind} fault"
+                f"{f}.daemon",
+                f"only daemon faults name a daemon, this one is a {kind} fault",
+                category=Category.CONSISTENCY,
             )
         member = d.get("member")
         if member is not None and (kind != "link" or not isinstance(member, int) or member < 0):
@@ -303,36 +226,47 @@ def _faults(r: _Reader, raw: object) -> tuple[FaultSpec, ...]:
     names = [f.name for f in faults]
     for i, name in enumerate(names):
         if name and name in names[:i]:
-            r.problem(f"faults[{i}].name", f"{name!r} is used twice", "fault names are unique")
+            r.problem(
+                f"faults[{i}].name",
+                f"{name!r} is used twice",
+                "fault names are unique",
+                category=Category.CONSISTENCY,
+            )
     return tuple(faults)
 
 
-def _windows(r: _Reader, raw: object) -> tuple[tuple[float, float], ...]:
+def _windows(r: Reader, raw: object) -> tuple[tuple[float, float], ...]:
     windows = []
     for i, item in enumerate(r.sequence(raw, "no_fault_windows")):
         f = f"no_fault_windows[{i}]"
-        d = r.mapping(item, f, ("at", "until"))
+        d = r.mapping(item, f, known=("at", "until"))
         start, end = r.time(d, "at", f"{f}.at", zero=True), r.time(d, "until", f"{f}.until")
         if end <= start:
-            r.problem(f"{f}.until", "must be later than at")
+            r.problem(f"{f}.until", "must be later than at", category=Category.CONSISTENCY)
         windows.append((start, end))
     return tuple(windows)
 
 
-def _check_timeline(r: _Reader, c: Campaign) -> None:
+def _check_timeline(r: Reader, c: Campaign) -> None:
     """Everything happens inside the run, and quiet windows keep clear of faults."""
     if c.load.stages and c.load.stages[-1].until_s > c.duration_s:
-        r.problem(f"load.stages[{len(c.load.stages) - 1}].until", "ends after the run's duration")
+        last = f"load.stages[{len(c.load.stages) - 1}].until"
+        r.problem(last, "ends after the run's duration", category=Category.CONSISTENCY)
     for i, fs in enumerate(c.faults):
         if fs.repair_at_s + c.scoring.grace_s > c.duration_s:
             r.problem(
                 f"faults[{i}].hold",
                 f"repair at {fs.repair_at_s:g}s + grace {c.scoring.grace_s:g}s is after the end",
                 "hold it shorter, start it earlier, or lengthen duration",
+                category=Category.CONSISTENCY,
             )
     for i, (start, end) in enumerate(c.quiet):
         if end > c.duration_s:
-            r.problem(f"no_fault_windows[{i}].until", "is after the run's end")
+            r.problem(
+                f"no_fault_windows[{i}].until",
+                "is after the run's end",
+                category=Category.CONSISTENCY,
+            )
         for fs in c.faults:
             busy_until = fs.repair_at_s + c.settle_of(fs)
             if start < busy_until and end > fs.at_s:
@@ -340,20 +274,24 @@ def _check_timeline(r: _Reader, c: Campaign) -> None:
                     f"no_fault_windows[{i}]",
                     f"overlaps fault {fs.name} ({fs.at_s:g}s to {busy_until:g}s with settle)",
                     "quiet windows start after a repair plus the fault's settle",
+                    category=Category.CONSISTENCY,
                 )
 
 
-def parse_campaign(raw: object, source: str) -> Campaign:
-    """A Campaign from parsed YAML, or EmopsError listing every problem."""
-    r = _Reader(source)
+def parse_campaign(raw: object, source: str, positions: Positions | None = None) -> Campaign:
+    """A Campaign from parsed YAML, or EmopsError listing every problem (at the line
+    `positions` knows for it, else at `source`). The timeline is checked only once
+    every field has read well (a checkpoint), so a bad time is one problem, not also
+    a fault that ends after the run."""
+    r = Reader(source, positions)
     top = (
         "name", "description", "runs", "min_requests", "duration", "target", "load",
         "workers", "faults", "no_fault_windows", "alerts", "scoring",
     )  # fmt: skip
-    data = r.mapping(raw, "", top)
+    data = r.mapping(raw, "", known=top)
     if raw is None or not data:
         raise EmopsError.of("campaign", "is empty", "see campaigns/smoke.yml", where=source)
-    w = r.mapping(data.get("workers"), "workers", ("placement", "per_client", "local"))
+    w = r.mapping(data.get("workers"), "workers", known=("placement", "per_client", "local"))
     placement = w.get("placement", "clients")
     if placement not in PLACEMENTS:
         r.problem(
@@ -362,9 +300,11 @@ def parse_campaign(raw: object, source: str) -> Campaign:
             f"use one of: {', '.join(PLACEMENTS)}",
         )
     a = r.mapping(
-        data.get("alerts"), "alerts", ("prometheus", "alertmanager", "ignore", "severities")
+        data.get("alerts"), "alerts", known=("prometheus", "alertmanager", "ignore", "severities")
     )
-    s = r.mapping(data.get("scoring"), "scoring", ("grace", "settle", "unavailable_failure_ratio"))
+    s = r.mapping(
+        data.get("scoring"), "scoring", known=("grace", "settle", "unavailable_failure_ratio")
+    )
     campaign = Campaign(
         name=r.text(data, "name", "name"),
         source=source,
@@ -402,9 +342,9 @@ def parse_campaign(raw: object, source: str) -> Campaign:
             ),
         ),
     )
+    r.checkpoint()
     _check_timeline(r, campaign)
-    if r.problems:
-        raise EmopsError(r.problems)
+    r.checkpoint()
     return campaign
 
 
@@ -423,4 +363,5 @@ def load_campaign(name: str) -> Campaign:
         raise EmopsError.of(
             "campaign", f"no campaign {name!r} ({path})", f"known campaigns: {known}"
         )
-    return parse_campaign(read_yaml(path, "campaign"), str(path))
+    raw, marks = read_marked_yaml(path, "campaign")
+    return parse_campaign(raw, str(path), marks)

@@ -6,10 +6,11 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
-from testkit import TINY, edit_yaml
+from testkit import LAB, PROVINCE, TINY, edit_yaml
 
 from emops.errors import EmopsError
 from emops.topology import load_topology
+from emops.yamlread import Category
 
 
 def problems_of(path: Path) -> list[str]:
@@ -53,6 +54,68 @@ def test_all_problems_are_reported_at_once_with_file_and_line(tiny):
     assert any("links.alpha-private.b.device: unknown device 'nowhere-wan'" in p for p in found)
     assert any("links.alpha-private.rate: unknown rate '100M'" in p for p in found)
     assert all("group_vars/all/links.yml:" in p for p in found if "links.alpha-private" in p)
+
+
+def replace_in(path: Path, old: str, new: str) -> int:
+    """Replace `old` by `new` in the file at `path`; the 1-based line where it was."""
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+    return text[: text.index(old)].count("\n") + 1
+
+
+def test_a_typo_in_a_key_is_one_line_with_file_line_and_the_fix(tiny):
+    alpha = tiny / "group_vars" / "alpha.yml"
+    line = replace_in(alpha, "  description: Alpha company\n", "  lan_prefx: 198.18.201.0/24\n")
+    assert problems_of(tiny) == [
+        f"{alpha}:{line}: alpha: site.lan_prefx: unknown field (did you mean lan_prefix?)"
+    ]
+
+
+def test_an_unknown_key_without_a_close_match_lists_the_known_ones(tiny):
+    links = tiny / "group_vars" / "all" / "links.yml"
+    line = replace_in(
+        links,
+        "    delay: 10ms\n    a: {device: hq-wan-private",
+        "    colour: red\n    a: {device: hq-wan-private",
+    )
+    assert problems_of(tiny) == [
+        f"{links}:{line}: links.alpha-private.colour: unknown field"
+        " (known: name, role, rate, delay, a, b, members)"
+    ]
+
+
+def test_one_unknown_device_is_one_problem_not_a_cascade(tiny):
+    """Without the checkpoint, the cross-checks would also find site alpha without a
+    primary link (the link could not be built)."""
+    links = tiny / "group_vars" / "all" / "links.yml"
+    line = replace_in(
+        links,
+        "b: {device: alpha-wan, interface: private",
+        "b: {device: nowhere-wan, interface: private",
+    )
+    with pytest.raises(EmopsError) as caught:
+        load_topology(tiny)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{links}:{line}: links.alpha-private.b.device: unknown device 'nowhere-wan'"
+        " (name a host of hosts.yml)"
+    ]
+    assert caught.value.problems[0].category == Category.REFERENCE
+
+
+def test_a_failed_site_is_one_problem_not_one_per_host_link_and_segment(tiny):
+    alpha = tiny / "group_vars" / "alpha.yml"
+    line = replace_in(alpha, "kind: municipal", "kind: city")
+    assert problems_of(tiny) == [
+        f"{alpha}:{line}: alpha: site.kind: 'city' is not hq or municipal"
+        " (set kind: hq or kind: municipal)"
+    ]
+
+
+@pytest.mark.parametrize("inventory", [LAB, PROVINCE], ids=["lab", "province"])
+def test_the_shipped_inventories_use_only_known_keys(inventory):
+    topo = load_topology(inventory)  # no problem at all, unknown keys included
+    assert topo.municipal_sites() and topo.links and topo.segments
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,10 @@ from ipaddress import (
     ip_interface,
     ip_network,
 )
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from emops.errors import EmopsError, Problem
-from emops.topology.loader import RawInventory, origin
+from emops.topology.checks import check_topology
+from emops.topology.loader import AnsiblePositions, RawInventory
 from emops.topology.model import (
     LINK_ROLES,
     PLATFORMS,
@@ -43,82 +43,40 @@ from emops.topology.model import (
     Vip,
 )
 from emops.units import parse_rate, parse_size, parse_time
+from emops.yamlread import Category, Reader
 
 T = TypeVar("T")
-_MISSING = object()
+
+# The keys each mapping of the inventory format may have (docs/inventory.md); any other
+# key is reported with a did-you-mean hint instead of being silently ignored.
+KEYS: dict[str, tuple[str, ...]] = {
+    "emops": ("network", "address_space", "link_rates", "circuits", "planning", "management"),
+    "circuit": ("name", "rate", "members", "for"),
+    "planning": ("headroom", "overhead", "max_utilisation"),
+    "transaction": ("packets", "packet_size", "critical"),
+    "bulk_job": ("size", "required_time", "critical"),
+    "traffic": ("pingpong", "bulk"),
+    "pingpong": ("transaction", "users", "think_time"),
+    "bulk": ("job", "concurrent"),
+    "site": ("kind", "description", "lan_prefix", "traffic", "counties"),
+    "county": ("name", "description", "traffic"),
+    "link": ("name", "role", "rate", "delay", "a", "b", "members"),
+    "endpoint": ("device", "interface", "address"),
+    "member": ("a", "b"),
+    "member_end": ("interface", "address"),  # the device is the link end's
+    "segment": ("name", "site", "vlan", "prefix", "gateway", "vrid", "members", "vips"),
+    "vip": ("name", "address", "owners", "vrid", "port"),
+}
 
 
-class Builder:
-    """Collects problems while converting; `fail()` raises them all at once."""
+class Builder(Reader):
+    """The inventory's Reader (positions from Ansible's origin tags), with the raw
+    inventory at hand."""
 
     def __init__(self, raw: RawInventory) -> None:
+        super().__init__(str(raw.path), AnsiblePositions())
         self.raw = raw
-        self.problems: list[Problem] = []
         self.all_vars = raw.group_vars.get("all", {})
-        self.locations: dict[str, str] = {}  # field -> file:line, for the cross-checks
-
-    def problem(
-        self, value: object, field: str, message: str, hint: str = "", host: str = ""
-    ) -> None:
-        self.problems.append(Problem(field, message, hint, where=origin(value), host=host))
-
-    def convert(
-        self,
-        value: object,
-        field: str,
-        fn: Callable[..., T],
-        hint: str = "",
-        host: str = "",
-        default: T | None = None,
-    ) -> T | None:
-        """fn(value) or, on failure, a recorded problem and `default`."""
-        self.locations.setdefault(field, origin(value))
-        try:
-            return fn(value)
-        except EmopsError as exc:
-            for p in exc.problems:
-                self.problems.append(
-                    Problem(field, p.message, p.hint or hint, where=origin(value), host=host)
-                )
-        except (ValueError, TypeError) as exc:
-            self.problem(value, field, f"{value!r}: {exc}", hint, host)
-        return default
-
-    def require(
-        self, mapping: object, key: str, field: str, context: object, host: str = ""
-    ) -> Any:
-        if not isinstance(mapping, dict) or mapping.get(key, _MISSING) in (_MISSING, None):
-            self.problem(context, field, "is missing", f"add `{key}:`", host)
-            return None
-        return mapping[key]
-
-    def reference(self, item: dict, key: str, field: str, known: dict, section: str) -> Any:
-        """`item[key]`, which must name an entry of `known` (defined under `section:`)."""
-        name = self.require(item, key, f"{field}.{key}", item)
-        if name is not None and name not in known:
-            self.problem(
-                name,
-                f"{field}.{key}",
-                f"unknown {key} {name!r}",
-                f"define it under {section}: ({', '.join(sorted(known)) or 'none'} known)",
-            )
-        return name
-
-    def mapping(self, value: object, field: str, context: object) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.problem(context, field, f"must be a mapping, not {type(value).__name__}")
-            return {}
-        return value
-
-    def sequence(self, value: object, field: str, context: object) -> list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(context, field, f"must be a list, not {type(value).__name__}")
-            return []
-        return value
 
 
 def _count(value: object) -> int:
@@ -160,27 +118,28 @@ class Settings:
 
 
 def _settings(b: Builder) -> Settings:
-    emops = b.mapping(b.all_vars.get("emops"), "emops", b.all_vars)
+    emops = b.mapping(b.all_vars.get("emops"), "emops", known=KEYS["emops"], at=b.all_vars)
     if not emops:
         b.problem(
-            b.all_vars,
             "emops",
             "network settings are missing",
             "add group_vars/all/emops.yml with an `emops:` mapping (docs/inventory.md)",
+            at=b.all_vars,
+            category=Category.MISSING,
         )
     network = emops.get("network", "province")
     if network not in ("province", "lab"):
         b.problem(
-            network,
             "emops.network",
             f"{network!r} is not province or lab",
             "set network: lab or province",
+            at=network,
         )
     spaces = [
         s
         for s in (
             b.convert(x, "emops.address_space", ip_network, "write a prefix like 10.0.0.0/8")
-            for x in b.sequence(emops.get("address_space"), "emops.address_space", emops)
+            for x in b.sequence(emops.get("address_space"), "emops.address_space", at=emops)
         )
         if s is not None
     ]
@@ -188,66 +147,61 @@ def _settings(b: Builder) -> Settings:
         r
         for r in (
             b.convert(x, "emops.link_rates", parse_rate)
-            for x in b.sequence(emops.get("link_rates"), "emops.link_rates", emops)
+            for x in b.sequence(emops.get("link_rates"), "emops.link_rates", at=emops)
         )
         if r is not None
     )
-    circuits = []
-    for i, c in enumerate(b.sequence(emops.get("circuits"), "emops.circuits", emops)):
-        c = b.mapping(c, f"emops.circuits[{i}]", emops)
-        rate = b.convert(
-            b.require(c, "rate", f"emops.circuits[{i}].rate", c),
-            f"emops.circuits[{i}].rate",
-            parse_rate,
-        )
-        members = b.convert(c.get("members", 1), f"emops.circuits[{i}].members", _positive_count)
-        roles = tuple(
-            str(r)
-            for r in b.sequence(c.get("for", ["primary", "backup"]), f"emops.circuits[{i}].for", c)
-        )
-        for role in roles:
-            if role not in ("primary", "backup"):
-                b.problem(
-                    role,
-                    f"emops.circuits[{i}].for",
-                    f"{role!r} is not primary or backup",
-                    "list primary and/or backup",
-                )
-        if rate and members:
-            circuits.append(
-                Circuit(str(c.get("name", f"{members}x{rate:g}")), rate, members, roles)
-            )
+    circuits = [
+        c
+        for i, spec in enumerate(b.sequence(emops.get("circuits"), "emops.circuits", at=emops))
+        if (c := _circuit(b, spec, f"emops.circuits[{i}]", emops)) is not None
+    ]
     circuits.sort(key=lambda c: c.capacity_bps)
-    plan = b.mapping(emops.get("planning"), "emops.planning", emops)
-    defaults = Planning()
-    planning = Planning(
-        headroom=b.convert(
-            plan.get("headroom", defaults.headroom),
-            "emops.planning.headroom",
-            _fraction,
-            default=defaults.headroom,
-        ),
-        overhead=b.convert(
-            plan.get("overhead", defaults.overhead),
-            "emops.planning.overhead",
-            float,
-            default=defaults.overhead,
-        ),
-        max_utilisation=b.convert(
-            plan.get("max_utilisation", defaults.max_utilisation),
-            "emops.planning.max_utilisation",
-            _fraction,
-            default=defaults.max_utilisation,
-        ),
-    )
     management = None
     if emops.get("management") is not None:
         management = b.convert(
             emops["management"], "emops.management", ip_interface, "write it like 198.19.255.1/24"
         )
     elif network == "lab":
-        b.problem(emops, "emops.management", "is missing", "add management: 198.19.255.1/24")
-    return Settings(network, spaces, rates, tuple(circuits), planning, management)
+        b.problem(
+            "emops.management",
+            "is missing",
+            "add management: 198.19.255.1/24",
+            at=emops,
+            category=Category.MISSING,
+        )
+    return Settings(network, spaces, rates, tuple(circuits), _planning(b, emops), management)
+
+
+def _circuit(b: Builder, spec: object, f: str, emops: dict) -> Circuit | None:
+    """One standard circuit: n members of a rate, for primary and/or backup links."""
+    c = b.mapping(spec, f, known=KEYS["circuit"], at=emops)
+    rate = b.convert(b.require(c, "rate", f"{f}.rate"), f"{f}.rate", parse_rate)
+    members = b.convert(c.get("members", 1), f"{f}.members", _positive_count)
+    roles = tuple(str(r) for r in b.sequence(c.get("for", ["primary", "backup"]), f"{f}.for", at=c))
+    for role in roles:
+        if role not in ("primary", "backup"):
+            b.problem(
+                f"{f}.for", f"{role!r} is not primary or backup", "list primary and/or backup"
+            )
+    if not (rate and members):
+        return None
+    return Circuit(str(c.get("name", f"{members}x{rate:g}")), rate, members, roles)
+
+
+def _planning(b: Builder, emops: dict) -> Planning:
+    plan = b.mapping(emops.get("planning"), "emops.planning", known=KEYS["planning"], at=emops)
+    defaults = Planning()
+
+    def number(key: str, fn: Callable[[object], float]) -> float:
+        default = getattr(defaults, key)
+        return b.convert(plan.get(key, default), f"emops.planning.{key}", fn, default=default)
+
+    return Planning(
+        headroom=number("headroom", _fraction),
+        overhead=number("overhead", float),
+        max_utilisation=number("max_utilisation", _fraction),
+    )
 
 
 # --- traffic ------------------------------------------------------------------
@@ -255,26 +209,26 @@ def _settings(b: Builder) -> Settings:
 
 def _catalogue(b: Builder) -> tuple[dict[str, Transaction], dict[str, BulkJob]]:
     transactions: dict[str, Transaction] = {}
-    tx = b.mapping(b.all_vars.get("transactions"), "transactions", b.all_vars)
+    tx = b.mapping(b.all_vars.get("transactions"), "transactions", at=b.all_vars)
     for name, spec in tx.items():
-        spec = b.mapping(spec, f"transactions.{name}", tx)
         f = f"transactions.{name}"
+        spec = b.mapping(spec, f, known=KEYS["transaction"], at=tx)
         packets = b.convert(
-            b.require(spec, "packets", f + ".packets", spec), f + ".packets", _positive_count
+            b.require(spec, "packets", f + ".packets"), f + ".packets", _positive_count
         )
         size = b.convert(
-            b.require(spec, "packet_size", f + ".packet_size", spec), f + ".packet_size", parse_size
+            b.require(spec, "packet_size", f + ".packet_size"), f + ".packet_size", parse_size
         )
         if packets and size:
             transactions[name] = Transaction(name, packets, size, bool(spec.get("critical", False)))
     jobs: dict[str, BulkJob] = {}
-    bj = b.mapping(b.all_vars.get("bulk_jobs"), "bulk_jobs", b.all_vars)
+    bj = b.mapping(b.all_vars.get("bulk_jobs"), "bulk_jobs", at=b.all_vars)
     for name, spec in bj.items():
-        spec = b.mapping(spec, f"bulk_jobs.{name}", bj)
         f = f"bulk_jobs.{name}"
-        size = b.convert(b.require(spec, "size", f + ".size", spec), f + ".size", parse_size)
+        spec = b.mapping(spec, f, known=KEYS["bulk_job"], at=bj)
+        size = b.convert(b.require(spec, "size", f + ".size"), f + ".size", parse_size)
         within = b.convert(
-            b.require(spec, "required_time", f + ".required_time", spec),
+            b.require(spec, "required_time", f + ".required_time"),
             f + ".required_time",
             parse_time,
         )
@@ -285,22 +239,22 @@ def _catalogue(b: Builder) -> tuple[dict[str, Transaction], dict[str, BulkJob]]:
 
 def _traffic(b: Builder, spec: object, field: str, catalogue: tuple[dict, dict]) -> TrafficProfile:
     transactions, jobs = catalogue
-    spec = b.mapping(spec, field, spec)
+    spec = b.mapping(spec, field, known=KEYS["traffic"], at=spec)
     pingpong = []
-    for i, item in enumerate(b.sequence(spec.get("pingpong"), f"{field}.pingpong", spec)):
+    for i, item in enumerate(b.sequence(spec.get("pingpong"), f"{field}.pingpong", at=spec)):
         f = f"{field}.pingpong[{i}]"
-        item = b.mapping(item, f, spec)
+        item = b.mapping(item, f, known=KEYS["pingpong"], at=spec)
         name = b.reference(item, "transaction", f, transactions, "transactions")
-        users = b.convert(b.require(item, "users", f + ".users", item), f + ".users", _count)
+        users = b.convert(b.require(item, "users", f + ".users"), f + ".users", _count)
         think = b.convert(
-            b.require(item, "think_time", f + ".think_time", item), f + ".think_time", parse_time
+            b.require(item, "think_time", f + ".think_time"), f + ".think_time", parse_time
         )
         if name in transactions and users is not None and think:
             pingpong.append(PingPongLoad(transactions[name], users, think))
     bulk = []
-    for i, item in enumerate(b.sequence(spec.get("bulk"), f"{field}.bulk", spec)):
+    for i, item in enumerate(b.sequence(spec.get("bulk"), f"{field}.bulk", at=spec)):
         f = f"{field}.bulk[{i}]"
-        item = b.mapping(item, f, spec)
+        item = b.mapping(item, f, known=KEYS["bulk"], at=spec)
         name = b.reference(item, "job", f, jobs, "bulk_jobs")
         concurrent = b.convert(item.get("concurrent", 1), f + ".concurrent", _positive_count)
         if name in jobs and concurrent:
@@ -311,54 +265,33 @@ def _traffic(b: Builder, spec: object, field: str, catalogue: tuple[dict, dict])
 # --- sites and devices --------------------------------------------------------
 
 
+def _site_groups(b: Builder) -> list[str]:
+    """The groups whose vars hold a `site:` mapping, in inventory order."""
+    return [g for g, gvars in b.raw.group_vars.items() if "site" in gvars and g != "all"]
+
+
 def _sites(b: Builder, catalogue: tuple[dict, dict]) -> dict[str, Site]:
     sites: dict[str, Site] = {}
-    for group, gvars in b.raw.group_vars.items():
-        if "site" not in gvars or group == "all":
-            continue
-        spec = b.mapping(gvars["site"], f"{group}: site", gvars)
+    kinds_ok = True
+    for group in _site_groups(b):
+        gvars = b.raw.group_vars[group]
+        spec = b.mapping(gvars["site"], f"{group}: site", known=KEYS["site"], at=gvars)
         kind = spec.get("kind")
         if kind not in ("hq", "municipal"):
             b.problem(
-                spec,
                 f"{group}: site.kind",
                 f"{kind!r} is not hq or municipal",
                 "set kind: hq or kind: municipal",
+                at=spec,
             )
+            kinds_ok = False
             continue
         prefix = (
             b.convert(spec.get("lan_prefix"), f"{group}: site.lan_prefix", ip_network)
             if spec.get("lan_prefix")
             else None
         )
-        counties = []
-        for i, c in enumerate(b.sequence(spec.get("counties"), f"{group}: site.counties", spec)):
-            c = b.mapping(c, f"{group}: site.counties[{i}]", spec)
-            cname = b.require(c, "name", f"{group}: site.counties[{i}].name", c)
-            if cname is None:
-                continue
-            if (
-                cname in sites
-                or cname in b.raw.group_vars
-                or any(x.name == cname for x in counties)
-            ):
-                b.problem(
-                    cname,
-                    f"{group}: site.counties[{i}].name",
-                    f"county {cname!r} is named twice",
-                    "give every site a unique name",
-                )
-            counties.append(
-                Site(
-                    name=str(cname),
-                    kind="county",
-                    parent=group,
-                    description=str(c.get("description", "")),
-                    traffic=_traffic(
-                        b, c.get("traffic"), f"{group}: site.counties[{i}].traffic", catalogue
-                    ),
-                )
-            )
+        counties = _counties(b, group, spec, sites, catalogue)
         sites[group] = Site(
             name=group,
             kind=kind,
@@ -369,16 +302,48 @@ def _sites(b: Builder, catalogue: tuple[dict, dict]) -> dict[str, Site]:
             counties=tuple(counties),
         )
     hqs = [s for s in sites.values() if s.kind == "hq"]
-    if len(hqs) != 1:
+    if len(hqs) != 1 and kinds_ok:  # a site whose kind failed has its own problem
         b.problem(
-            b.all_vars,
             "site.kind",
             f"{len(hqs)} sites have kind hq",
             "exactly one site group must be the HQ",
+            at=b.all_vars,
+            category=Category.CONSISTENCY,
         )
     # keep municipal companies in inventory order (hosts.yml), HQ first
     order = {g: i for i, g in enumerate(b.raw.group_vars)}
     return dict(sorted(sites.items(), key=lambda kv: (kv[1].kind != "hq", order[kv[0]])))
+
+
+def _counties(
+    b: Builder, group: str, spec: dict, sites: dict[str, Site], catalogue: tuple[dict, dict]
+) -> list[Site]:
+    """The county companies below municipal company `group`."""
+    counties: list[Site] = []
+    field = f"{group}: site.counties"
+    for i, c in enumerate(b.sequence(spec.get("counties"), field, at=spec)):
+        c = b.mapping(c, f"{field}[{i}]", known=KEYS["county"], at=spec)
+        cname = b.require(c, "name", f"{field}[{i}].name")
+        if cname is None:
+            continue
+        if cname in sites or cname in b.raw.group_vars or any(x.name == cname for x in counties):
+            b.problem(
+                f"{field}[{i}].name",
+                f"county {cname!r} is named twice",
+                "give every site a unique name",
+                at=cname,
+                category=Category.CONSISTENCY,
+            )
+        counties.append(
+            Site(
+                name=str(cname),
+                kind="county",
+                parent=group,
+                description=str(c.get("description", "")),
+                traffic=_traffic(b, c.get("traffic"), f"{field}[{i}].traffic", catalogue),
+            )
+        )
+    return counties
 
 
 def _hq_name(b: Builder) -> str:
@@ -390,44 +355,48 @@ def _hq_name(b: Builder) -> str:
 
 def _devices(b: Builder, sites: dict[str, Site]) -> dict[str, Device]:
     devices: dict[str, Device] = {}
+    site_groups = set(_site_groups(b))
     for host, hvars in b.raw.host_vars.items():
         groups = b.raw.host_groups[host]
         roles = [ROLE_GROUPS[g] for g in groups if g in ROLE_GROUPS]
-        in_sites = [g for g in groups if g in sites]
+        in_sites = [g for g in groups if g in site_groups]  # a failed site has its own problem
         where = hvars.get("ansible_host", host)
         if len(roles) != 1:
             b.problem(
-                where,
                 "groups",
                 f"is in {len(roles)} role groups",
                 f"put it in exactly one of {', '.join(ROLE_GROUPS)}",
-                host,
+                at=where,
+                host=host,
+                category=Category.CONSISTENCY,
             )
         if len(in_sites) != 1:
             b.problem(
-                where,
                 "groups",
                 f"is in {len(in_sites)} site groups",
                 f"put it in exactly one of {', '.join(sites)}",
-                host,
+                at=where,
+                host=host,
+                category=Category.CONSISTENCY,
             )
         platform = hvars.get("emops_platform")
         if platform not in PLATFORMS:
             b.problem(
-                where,
                 "emops_platform",
                 f"{platform!r} is not a known platform",
                 f"use one of {', '.join(PLATFORMS)}",
-                host,
+                at=where,
+                host=host,
             )
         address = b.convert(
             hvars.get("ansible_host"),
             "ansible_host",
             ip_address,
             "give the management IPv4 address",
-            host,
+            host=host,
         )
-        if roles and in_sites and platform in PLATFORMS and address is not None:
+        placed = len(roles) == 1 and len(in_sites) == 1 and in_sites[0] in sites
+        if placed and platform in PLATFORMS and address is not None:
             devices[host] = Device(
                 name=host,
                 site=in_sites[0],
@@ -447,17 +416,21 @@ def _devices(b: Builder, sites: dict[str, Site]) -> dict[str, Device]:
 def _endpoint(
     b: Builder, spec: object, field: str, devices: dict, device: str | None = None
 ) -> Endpoint | None:
-    spec = b.mapping(spec, field, spec)
-    name = device if device is not None else b.require(spec, "device", f"{field}.device", spec)
+    """A link end or segment member (`device:` names a host), or a bundle member's end
+    (its device is the link end's, given as `device`)."""
+    known = KEYS["endpoint"] if device is None else KEYS["member_end"]
+    spec = b.mapping(spec, field, known=known, at=spec)
+    name = device if device is not None else b.require(spec, "device", f"{field}.device")
     if name is None:
         return None
     if name not in devices:
         if name not in b.raw.host_vars:  # a known host that failed has its own problem
             b.problem(
-                spec if device else name,
                 f"{field}.device",
                 f"unknown device {name!r}",
                 "name a host of hosts.yml",
+                at=spec if device else name,
+                category=Category.REFERENCE,
             )
         return None
     address = None
@@ -470,166 +443,214 @@ def _endpoint(
 
 
 def _links(b: Builder, devices: dict, rates: tuple[float, ...]) -> tuple[Link, ...]:
-    links: list[Link] = []
     names: set[str] = set()
-    for i, spec in enumerate(b.sequence(b.all_vars.get("links"), "links", b.all_vars)):
-        spec = b.mapping(spec, f"links[{i}]", b.all_vars)
-        name = str(spec.get("name", f"links[{i}]"))
-        f = f"links.{name}"
-        if name in names:
-            b.problem(
-                spec.get("name"),
-                f + ".name",
-                "link name used twice",
-                "give every link a unique name",
-            )
-        names.add(name)
-        role = spec.get("role")
-        if role not in LINK_ROLES:
-            b.problem(
-                spec,
-                f + ".role",
-                f"{role!r} is not a link role",
-                f"use one of {', '.join(LINK_ROLES)}",
-            )
-        rate = b.convert(b.require(spec, "rate", f + ".rate", spec), f + ".rate", parse_rate)
-        if rate is not None and rates and rate not in rates:
-            b.problem(
-                spec["rate"],
-                f + ".rate",
-                f"unknown rate {spec['rate']!r}",
-                "use one of emops.link_rates or add the rate there",
-            )
-        delay = b.convert(
-            spec.get("delay", 0),
-            f + ".delay",
-            lambda v: parse_time(v, allow_zero=True),
-            default=0.0,
+    specs = b.sequence(b.all_vars.get("links"), "links", at=b.all_vars)
+    found = (_link(b, i, spec, devices, rates, names) for i, spec in enumerate(specs))
+    return tuple(link for link in found if link is not None)
+
+
+def _link(
+    b: Builder, i: int, spec: object, devices: dict, rates: tuple[float, ...], names: set[str]
+) -> Link | None:
+    """One point-to-point link or bundle: role, rate, delay, ends and members."""
+    spec = b.mapping(spec, f"links[{i}]", at=b.all_vars)
+    name = str(spec.get("name", f"links[{i}]"))
+    f = f"links.{name}"
+    b.reject_unknown(spec, f, KEYS["link"])
+    if name in names:
+        b.problem(
+            f + ".name",
+            "link name used twice",
+            "give every link a unique name",
+            at=spec.get("name"),
+            category=Category.CONSISTENCY,
         )
-        a = _endpoint(b, b.require(spec, "a", f + ".a", spec), f + ".a", devices)
-        z = _endpoint(b, b.require(spec, "b", f + ".b", spec), f + ".b", devices)
-        members = []
-        for j, m in enumerate(b.sequence(spec.get("members"), f + ".members", spec)):
-            m = b.mapping(m, f"{f}.members[{j}]", spec)
-            ma = (
-                _endpoint(b, m.get("a"), f"{f}.members[{j}].a", devices, a.device if a else None)
-                if a
-                else None
-            )
-            mb = (
-                _endpoint(b, m.get("b"), f"{f}.members[{j}].b", devices, z.device if z else None)
-                if z
-                else None
-            )
-            if ma and mb:
-                members.append(Member(ma, mb))
-        if role == "backup" and not 1 <= len(members) <= 4:
-            b.problem(
-                spec,
-                f + ".members",
-                f"a backup bundle has {len(members)} members",
-                "give 1 to 4 members of 2M (paper 3.3.1)",
-            )
-        if role == "lag" and len(members) < 2:
-            b.problem(
-                spec,
-                f + ".members",
-                "a LAG needs two or more members",
-                "list each member's interfaces",
-            )
-        if a and z and rate and role in LINK_ROLES:
-            links.append(Link(name, role, rate, a, z, tuple(members), delay or 0.0))
-    return tuple(links)
+    names.add(name)
+    role = spec.get("role")
+    if role not in LINK_ROLES:
+        b.problem(
+            f + ".role",
+            f"{role!r} is not a link role",
+            f"use one of {', '.join(LINK_ROLES)}",
+            at=spec,
+        )
+    rate = _link_rate(b, spec, f, rates)
+    delay = b.convert(
+        spec.get("delay", 0), f + ".delay", lambda v: parse_time(v, allow_zero=True), default=0.0
+    )
+    a = _endpoint(b, b.require(spec, "a", f + ".a"), f + ".a", devices)
+    z = _endpoint(b, b.require(spec, "b", f + ".b"), f + ".b", devices)
+    members = _members(b, spec, f, devices, a, z)
+    ends = a is not None and z is not None  # else its members are unknown, not missing
+    if ends and role == "backup" and not 1 <= len(members) <= 4:
+        b.problem(
+            f + ".members",
+            f"a backup bundle has {len(members)} members",
+            "give 1 to 4 members of 2M (paper 3.3.1)",
+            at=spec,
+        )
+    if ends and role == "lag" and len(members) < 2:
+        b.problem(
+            f + ".members",
+            "a LAG needs two or more members",
+            "list each member's interfaces",
+            at=spec,
+        )
+    if not (ends and rate and role in LINK_ROLES):
+        return None
+    return Link(name, role, rate, a, z, tuple(members), delay or 0.0)
+
+
+def _link_rate(b: Builder, spec: dict, f: str, rates: tuple[float, ...]) -> float | None:
+    """The link's rate, which must be one of emops.link_rates."""
+    rate = b.convert(b.require(spec, "rate", f + ".rate"), f + ".rate", parse_rate)
+    if rate is not None and rates and rate not in rates:
+        b.problem(
+            f + ".rate",
+            f"unknown rate {spec['rate']!r}",
+            "use one of emops.link_rates or add the rate there",
+            at=spec["rate"],
+            category=Category.REFERENCE,
+        )
+    return rate
+
+
+def _members(
+    b: Builder, spec: dict, f: str, devices: dict, a: Endpoint | None, z: Endpoint | None
+) -> list[Member]:
+    """A bundle's members: each end's interface (and, in the lab, address)."""
+    members = []
+    for j, m in enumerate(b.sequence(spec.get("members"), f + ".members", at=spec)):
+        mf = f"{f}.members[{j}]"
+        m = b.mapping(m, mf, known=KEYS["member"], at=spec)
+        ma = _endpoint(b, m.get("a"), f"{mf}.a", devices, a.device) if a else None
+        mb = _endpoint(b, m.get("b"), f"{mf}.b", devices, z.device) if z else None
+        if ma and mb:
+            members.append(Member(ma, mb))
+    return members
 
 
 def _segments(b: Builder, devices: dict, sites: dict) -> tuple[Segment, ...]:
-    segments: list[Segment] = []
-    for i, spec in enumerate(b.sequence(b.all_vars.get("segments"), "segments", b.all_vars)):
-        spec = b.mapping(spec, f"segments[{i}]", b.all_vars)
-        name = str(spec.get("name", f"segments[{i}]"))
-        f = f"segments.{name}"
-        site = b.require(spec, "site", f + ".site", spec)
-        if site is not None and site not in sites:
-            b.problem(site, f + ".site", f"unknown site {site!r}", f"use one of {', '.join(sites)}")
-        prefix = b.convert(
-            b.require(spec, "prefix", f + ".prefix", spec), f + ".prefix", ip_network
+    specs = b.sequence(b.all_vars.get("segments"), "segments", at=b.all_vars)
+    found = (_segment(b, i, spec, devices, sites) for i, spec in enumerate(specs))
+    return tuple(segment for segment in found if segment is not None)
+
+
+def _segment(b: Builder, i: int, spec: object, devices: dict, sites: dict) -> Segment | None:
+    """One LAN segment: site, prefix, members, gateway, VIPs, VRRP group and VLAN."""
+    spec = b.mapping(spec, f"segments[{i}]", at=b.all_vars)
+    name = str(spec.get("name", f"segments[{i}]"))
+    f = f"segments.{name}"
+    b.reject_unknown(spec, f, KEYS["segment"])
+    site = b.require(spec, "site", f + ".site")
+    if site is not None and site not in _site_groups(b):  # a failed site has its own problem
+        b.problem(
+            f + ".site",
+            f"unknown site {site!r}",
+            f"use one of {', '.join(sites)}",
+            at=site,
+            category=Category.REFERENCE,
         )
-        members = []
-        for j, m in enumerate(b.sequence(spec.get("members"), f + ".members", spec)):
-            ep = _endpoint(b, m, f"{f}.members[{j}]", devices)
-            if ep is None:
-                continue
-            if ep.address is None or ep.interface is None:
-                b.problem(
-                    m,
-                    f"{f}.members[{j}]",
-                    "needs interface and address",
-                    "add interface: and address:",
-                )
-                continue
-            if prefix and ep.address not in prefix and ep.address.network != prefix:
-                b.problem(
-                    m.get("address"),
-                    f"{f}.members[{j}].address",
-                    f"{ep.address} is outside {prefix}",
-                    "use an address of the segment's prefix",
-                )
-            members.append(SegmentMember(ep.device, ep.interface, ep.address))
-        gateway = (
-            b.convert(spec["gateway"], f + ".gateway", IPv4Address) if spec.get("gateway") else None
+    prefix = b.convert(b.require(spec, "prefix", f + ".prefix"), f + ".prefix", ip_network)
+    members = [
+        member
+        for j, m in enumerate(b.sequence(spec.get("members"), f + ".members", at=spec))
+        if (member := _segment_member(b, m, f"{f}.members[{j}]", prefix, devices)) is not None
+    ]
+    gateway = _gateway(b, spec, f, prefix)
+    vips = [
+        vip
+        for j, v in enumerate(b.sequence(spec.get("vips"), f + ".vips", at=spec))
+        if (vip := _vip(b, v, f"{f}.vips[{j}]", f"vip{j}", spec)) is not None
+    ]
+    vrid = _optional(b, spec, "vrid", f, _positive_count)
+    vlan = _optional(b, spec, "vlan", f, _positive_count)
+    if site not in sites or not prefix:
+        return None
+    return Segment(name, str(site), prefix, tuple(members), vlan, gateway, vrid, tuple(vips))
+
+
+def _optional(b: Builder, spec: dict, key: str, f: str, fn: Callable[[object], T]) -> T | None:
+    """fn(spec[key]) when the key is given (and not empty), else None."""
+    return b.convert(spec[key], f"{f}.{key}", fn) if spec.get(key) else None
+
+
+def _segment_member(
+    b: Builder, m: object, field: str, prefix: IPv4Network | None, devices: dict
+) -> SegmentMember | None:
+    """A device's interface on the segment, with an address inside its prefix."""
+    ep = _endpoint(b, m, field, devices)
+    if ep is None:
+        return None
+    if ep.address is None or ep.interface is None:
+        b.problem(
+            field,
+            "needs interface and address",
+            "add interface: and address:",
+            at=m,
+            category=Category.MISSING,
         )
-        if gateway and prefix and gateway not in prefix:
+        return None
+    if prefix and ep.address not in prefix and ep.address.network != prefix:
+        b.problem(
+            f"{field}.address",
+            f"{ep.address} is outside {prefix}",
+            "use an address of the segment's prefix",
+            at=m.get("address") if isinstance(m, dict) else m,
+            category=Category.CONSISTENCY,
+        )
+    return SegmentMember(ep.device, ep.interface, ep.address)
+
+
+def _gateway(b: Builder, spec: dict, f: str, prefix: IPv4Network | None) -> IPv4Address | None:
+    """The segment's gateway (the VRRP virtual address), inside its prefix."""
+    gateway = _optional(b, spec, "gateway", f, IPv4Address)
+    if gateway and prefix and gateway not in prefix:
+        b.problem(
+            f + ".gateway",
+            f"{gateway} is outside {prefix}",
+            "use an address of the prefix",
+            at=spec["gateway"],
+            category=Category.CONSISTENCY,
+        )
+    return gateway
+
+
+def _vip(b: Builder, spec: object, field: str, default_name: str, segment: dict) -> Vip | None:
+    """A service virtual address held by its owners (keepalived) in VRRP group `vrid`."""
+    v = b.mapping(spec, field, known=KEYS["vip"], at=segment)
+    address = b.convert(
+        b.require(v, "address", f"{field}.address"), f"{field}.address", IPv4Address
+    )
+    owners = b.sequence(v.get("owners"), f"{field}.owners", at=v)
+    for owner in owners:
+        if str(owner) not in b.raw.host_vars:
             b.problem(
-                spec["gateway"],
-                f + ".gateway",
-                f"{gateway} is outside {prefix}",
-                "use an address of the prefix",
+                f"{field}.owners",
+                f"unknown device {str(owner)!r}",
+                "name a host of hosts.yml",
+                at=v,
+                category=Category.REFERENCE,
             )
-        vips = []
-        for j, v in enumerate(b.sequence(spec.get("vips"), f + ".vips", spec)):
-            v = b.mapping(v, f"{f}.vips[{j}]", spec)
-            addr = b.convert(
-                b.require(v, "address", f"{f}.vips[{j}].address", v),
-                f"{f}.vips[{j}].address",
-                IPv4Address,
-            )
-            owners = tuple(str(o) for o in b.sequence(v.get("owners"), f"{f}.vips[{j}].owners", v))
-            for o in owners:
-                if o not in b.raw.host_vars:
-                    b.problem(
-                        v,
-                        f"{f}.vips[{j}].owners",
-                        f"unknown device {o!r}",
-                        "name a host of hosts.yml",
-                    )
-            vrid = b.convert(
-                b.require(v, "vrid", f"{f}.vips[{j}].vrid", v),
-                f"{f}.vips[{j}].vrid",
-                _positive_count,
-            )
-            port = (
-                b.convert(v["port"], f"{f}.vips[{j}].port", _positive_count)
-                if v.get("port")
-                else None
-            )
-            if addr and vrid:
-                vips.append(Vip(str(v.get("name", f"vip{j}")), addr, owners, vrid, port))
-        vrid = b.convert(spec["vrid"], f + ".vrid", _positive_count) if spec.get("vrid") else None
-        vlan = b.convert(spec["vlan"], f + ".vlan", _positive_count) if spec.get("vlan") else None
-        if site in sites and prefix:
-            segments.append(
-                Segment(name, str(site), prefix, tuple(members), vlan, gateway, vrid, tuple(vips))
-            )
-    return tuple(segments)
+    vrid = b.convert(b.require(v, "vrid", f"{field}.vrid"), f"{field}.vrid", _positive_count)
+    port = _optional(b, v, "port", field, _positive_count)
+    if not (address and vrid):
+        return None
+    return Vip(str(v.get("name", default_name)), address, tuple(map(str, owners)), vrid, port)
 
 
 # --- the pipeline -------------------------------------------------------------
 
 
 def build_topology(raw: RawInventory) -> Topology:
-    """RawInventory -> Topology, or EmopsError listing every problem."""
-    from emops.topology.checks import check_topology
+    """RawInventory -> Topology, or EmopsError listing every problem.
 
+    Two stages with a checkpoint between them: every field is read and converted
+    (all problems collected), and only a model without field problems is
+    cross-checked, so one mistake is reported once, not again by a check that
+    sees its consequence (an unknown device in a link is not also a site
+    "with 0 primary links").
+    """
     b = Builder(raw)
     settings = _settings(b)  # emops: network-wide settings
     catalogue = _catalogue(b)  # transaction shapes and bulk jobs
@@ -637,6 +658,7 @@ def build_topology(raw: RawInventory) -> Topology:
     devices = _devices(b, sites)  # hosts with role, site, platform, address
     links = _links(b, devices, settings.rates)  # point-to-point links and bundles
     segments = _segments(b, devices, sites)  # LAN segments / VLANs
+    b.checkpoint()  # no cross-checks on a model with holes
     topology = Topology(
         network=settings.network,
         source=str(raw.path),
@@ -649,9 +671,6 @@ def build_topology(raw: RawInventory) -> Topology:
         planning=settings.planning,
         management=settings.management,
     )
-    b.problems += check_topology(
-        topology, settings.spaces, b.locations
-    )  # cross-checks on the whole model
-    if b.problems:
-        raise EmopsError(b.problems)
+    b.problems += check_topology(topology, settings.spaces, b.locations)  # the whole model
+    b.checkpoint()
     return topology

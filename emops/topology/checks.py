@@ -1,16 +1,21 @@
 """Cross-checks on the whole model: what no single field can tell.
 
-Each check is a small function returning problems; `check_topology` runs them
-all in a fixed order. `where` maps a field name to the file:line it came from.
+Stage 3 of the topology pipeline. Each check is a small function returning
+problems; `check_topology` runs them all in a fixed order, and only on a model
+whose fields all read without problems (the checkpoint in `build.py`), so a
+check never reports the consequence of a mistake already reported. `where` maps
+a field name to the file:line it came from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from emops.errors import Problem
 from emops.topology.model import LAB_PREFIX, Topology
+from emops.yamlread import Category
 
 
 def _addresses(topo: Topology) -> Iterator[tuple[IPv4Address, str, str]]:
@@ -229,7 +234,8 @@ def check_management(topo: Topology, where: dict[str, str]) -> list[Problem]:
 def check_topology(
     topo: Topology, spaces: list[IPv4Network], where: dict[str, str]
 ) -> list[Problem]:
-    return [
+    """Every cross-check, in a fixed order; run only on a model whose fields all read."""
+    found = [
         *check_unique_addresses(topo, where),
         *check_address_space(topo, spaces, where),
         *check_wan(topo, where),
@@ -238,3 +244,4 @@ def check_topology(
         *check_segments(topo, where),
         *check_management(topo, where),
     ]
+    return [replace(p, category=Category.CONSISTENCY) for p in found]

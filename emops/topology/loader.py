@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emops.errors import EmopsError, Problem
+from emops.yamlread import display_path
 
 
 @dataclass
@@ -35,10 +36,21 @@ def origin(value: object) -> str:
     tag = Origin.get_tag(value)
     if tag is None or not tag.path:
         return ""
-    path = tag.path
-    if os.path.isabs(path) and path.startswith(os.getcwd() + os.sep):
-        path = os.path.relpath(path)
+    path = display_path(tag.path)
     return f"{path}:{tag.line_num}" if tag.line_num else path
+
+
+class AnsiblePositions:
+    """Positions (emops.yamlread) of inventory data: ansible-core tags every mapping, list,
+    key and scalar it reads with its origin."""
+
+    def of(self, value: object) -> str:
+        return origin(value)
+
+    def of_key(self, mapping: object, key: object) -> str:
+        if not isinstance(mapping, dict):
+            return ""
+        return next((origin(k) for k in mapping if k == key), "")
 
 
 def _quiet_ansible() -> None:

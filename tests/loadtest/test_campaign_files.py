@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from emops.errors import EmopsError
+from emops.yamlread import Category
 from loadtest.campaign import CAMPAIGN_DIR, load_campaign, parse_campaign
 from loadtest.scoring import Alert, Fault
 
@@ -19,6 +20,10 @@ def problems(raw: object) -> list[str]:
     with pytest.raises(EmopsError) as err:
         parse_campaign(raw, "c.yml")
     return [str(p) for p in err.value.problems]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
 def test_paper_campaign_is_the_papers_method() -> None:
@@ -89,22 +94,44 @@ def test_each_mistake_is_one_line_naming_the_field() -> None:
     raw["faults"][1]["kind"] = "power"
     raw["faults"][2].pop("daemon")
     raw["faults"][3]["hold"] = "30 parsecs"
-    raw["no_fault_windows"][1]["at"] = "55s"  # inside city-link-cut's settle
     raw["scoring"]["grase"] = "10s"
-    found = problems(raw)
-    assert all(p.startswith("c.yml: ") and "\n" not in p for p in found)
-    text = "\n".join(found)
-    for expected in (
-        "runs: 0 must be from 1 to 100",
-        "load.stages[1].users: 'many' is not a whole number",
-        "faults[1].kind: 'power' is not a fault kind",
-        "faults[2].daemon: is required for a daemon fault",
-        "faults[3].hold: unknown time unit 'parsecs'",
-        "no_fault_windows[1]: overlaps fault city-link-cut",
-        "scoring.grase: unknown field",
-    ):
-        assert expected in text, text
-    assert len(found) == 7
+    assert problems(raw) == [
+        "c.yml: scoring.grase: unknown field (did you mean grace?)",
+        "c.yml: runs: 0 must be from 1 to 100",
+        "c.yml: load.stages[1].users: 'many' is not a whole number",
+        "c.yml: faults[1].kind: 'power' is not a fault kind (use one of: link, device, daemon)",
+        "c.yml: faults[2].daemon: is required for a daemon fault"
+        " (the service name, e.g. postgresql)",
+        "c.yml: faults[3].hold: unknown time unit 'parsecs' (use ns, us, ms, s, min or h)",
+    ]
+
+
+def test_timeline_is_checked_only_once_the_fields_read() -> None:
+    """A checkpoint: a field that failed is one problem, not also the timeline it breaks."""
+    raw = copy.deepcopy(PAPER)
+    raw["no_fault_windows"][1]["at"] = "55s"  # inside city-link-cut's settle
+    (overlap,) = problems(raw)
+    assert overlap.startswith("c.yml: no_fault_windows[1]: overlaps fault city-link-cut (")
+    raw["duration"] = "ten minutes"  # would also end every stage, fault and window late
+    assert problems(raw) == [
+        "c.yml: duration: 'ten minutes' is not a number with a unit (write it like 30s or 20ms)"
+    ]
+
+
+def test_a_typo_in_a_campaign_file_is_one_line_with_its_line_number(tmp_path: Path) -> None:
+    text = (CAMPAIGN_DIR / "smoke.yml").read_text()
+    typo = text.replace("  grace: 10s", "  grase: 10s").replace("hold: 15s", "hold: 15 parsecs")
+    path = tmp_path / "typo.yml"
+    path.write_text(typo)
+    number = {word: line_of(typo, word) for word in ("grase", "parsecs")}
+    with pytest.raises(EmopsError) as err:
+        load_campaign(str(path))
+    assert [str(p) for p in err.value.problems] == [
+        f"{path}:{number['grase']}: scoring.grase: unknown field (did you mean grace?)",
+        f"{path}:{number['parsecs']}: faults[0].hold: unknown time unit 'parsecs'"
+        " (use ns, us, ms, s, min or h)",
+    ]
+    assert [p.category for p in err.value.problems] == [Category.UNKNOWN_KEY, Category.VALUE]
 
 
 def test_timeline_must_fit_the_run() -> None:
