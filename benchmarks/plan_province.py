@@ -22,7 +22,7 @@ import yaml
 from capacity.chart import plan_chart
 from capacity.plan import plan_links
 from capacity.report import to_csv, to_json, to_table
-from emops.topology.build import build_topology
+from emops.topology.fields import build_topology
 from emops.topology.loader import read_inventory
 
 SETTINGS = {

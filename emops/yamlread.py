@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
 from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol, TypeVar
@@ -169,6 +169,40 @@ def sub_field(field: str, key: object) -> str:
     return f"{field}.{key}" if field else str(key)
 
 
+class Places(Mapping[str, str]):
+    """Field -> `file:line` where it was first read. Resolved only when asked (for a
+    problem): finding a position costs, and most fields never need theirs."""
+
+    def __init__(self, positions: Positions) -> None:
+        self._positions = positions
+        self._data: dict[str, object] = {}  # two flat dicts: no object per field for the GC
+        self._key: dict[str, object] = {}
+        self._found: dict[str, str] = {}
+
+    def note(self, field: str, data: object, key: object = _UNSET) -> None:
+        if field not in self._data:
+            self._data[field] = data
+            self._key[field] = key
+
+    def __getitem__(self, field: str) -> str:
+        if field not in self._found:
+            data, key = self._data[field], self._key[field]
+            if key is _UNSET:
+                found = self._positions.of(data)
+            else:
+                found = self._positions.of_key(data, key)
+                if not found and isinstance(data, dict):
+                    found = self._positions.of(data.get(key))
+            self._found[field] = found
+        return self._found[field]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 class Reader:
     """Reads typed fields out of parsed YAML, collecting every problem instead of stopping
     at one. `checkpoint()` ends a stage: it raises them all if there are any."""
@@ -177,7 +211,7 @@ class Reader:
         self.source = source
         self.positions: Positions = positions or NoPositions()
         self.problems: list[Problem] = []
-        self.locations: dict[str, str] = {}  # field -> file:line, for checks on the model
+        self.locations = Places(self.positions)  # field -> file:line, for model checks
 
     # --- places and problems --------------------------------------------------
 
@@ -215,17 +249,8 @@ class Reader:
             raise EmopsError(self.problems)
 
     def _read(self, field: str, data: object, key: object = _UNSET) -> None:
-        """Remember where `field` (data[key], or data itself) was read."""
-        if field in self.locations:
-            return
-        if key is _UNSET:
-            found = self.positions.of(data)
-        else:
-            found = self.positions.of_key(data, key)
-            if not found and isinstance(data, dict):
-                found = self.positions.of(data.get(key))
-        if found:
-            self.locations[field] = found
+        """Remember where `field` (data[key], or data itself) was first read."""
+        self.locations.note(field, data, key)
 
     # --- structure ------------------------------------------------------------
 
@@ -296,8 +321,7 @@ class Reader:
         default: T | None = None,
     ) -> T | None:
         """fn(value) or, on failure, a problem at the value and `default`."""
-        if field not in self.locations and self.positions.of(value):
-            self.locations[field] = self.positions.of(value)
+        self._read(field, value)
         try:
             return fn(value)
         except EmopsError as exc:

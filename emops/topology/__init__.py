@@ -2,6 +2,10 @@
 
 from emops.topology import load_topology
 topo = load_topology("inventory/province")
+
+Three stages: loader.py (files -> RawInventory, through ansible-core),
+fields.py (every field read into the typed model, unknown keys refused, then a
+checkpoint) and checks.py (checks across the whole model).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import os
 
 from emops.errors import EmopsError
-from emops.topology.build import build_topology
+from emops.topology.fields import build_topology
 from emops.topology.loader import read_inventory
 from emops.topology.model import Topology
 

@@ -2,14 +2,14 @@
 
 Stage 3 of the topology pipeline. Each check is a small function returning
 problems; `check_topology` runs them all in a fixed order, and only on a model
-whose fields all read without problems (the checkpoint in `build.py`), so a
+whose fields all read without problems (the checkpoint in `fields.py`), so a
 check never reports the consequence of a mistake already reported. `where` maps
 a field name to the file:line it came from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
@@ -39,7 +39,7 @@ def _addresses(topo: Topology) -> Iterator[tuple[IPv4Address, str, str]]:
             yield v.address, f"segments.{seg.name}.vips[{j}].address", ""
 
 
-def check_unique_addresses(topo: Topology, where: dict[str, str]) -> list[Problem]:
+def check_unique_addresses(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
     seen: dict[IPv4Address, str] = {}
     problems = []
     for address, field, device in _addresses(topo):
@@ -59,7 +59,7 @@ def check_unique_addresses(topo: Topology, where: dict[str, str]) -> list[Proble
 
 
 def check_address_space(
-    topo: Topology, spaces: list[IPv4Network], where: dict[str, str]
+    topo: Topology, spaces: list[IPv4Network], where: Mapping[str, str]
 ) -> list[Problem]:
     """The twin stays inside the lab prefix; the province inside its address space."""
     allowed = [LAB_PREFIX] if topo.is_lab else spaces
@@ -95,7 +95,7 @@ def check_address_space(
     return problems
 
 
-def check_wan(topo: Topology, where: dict[str, str]) -> list[Problem]:
+def check_wan(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
     """Every municipal company has one primary link and one backup bundle to HQ."""
     problems = []
     for site in topo.municipal_sites():
@@ -130,7 +130,7 @@ def check_wan(topo: Topology, where: dict[str, str]) -> list[Problem]:
     return problems
 
 
-def check_interfaces(topo: Topology, where: dict[str, str]) -> list[Problem]:
+def check_interfaces(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
     """An interface name is used once per device; lab names fit Linux (15 chars)."""
     used: dict[tuple[str, str], str] = {}
     problems = []
@@ -172,7 +172,7 @@ def check_interfaces(topo: Topology, where: dict[str, str]) -> list[Problem]:
     return problems
 
 
-def check_point_to_point(topo: Topology, where: dict[str, str]) -> list[Problem]:
+def check_point_to_point(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
     """Both ends of a link (or member) sit in one subnet."""
     problems = []
     for link in topo.links:
@@ -192,7 +192,7 @@ def check_point_to_point(topo: Topology, where: dict[str, str]) -> list[Problem]
     return problems
 
 
-def check_segments(topo: Topology, where: dict[str, str]) -> list[Problem]:
+def check_segments(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
     """The gateway's VRRP group and each VIP's are distinct on a segment."""
     problems = []
     vrids: dict[tuple[str, int], str] = {}
@@ -213,7 +213,7 @@ def check_segments(topo: Topology, where: dict[str, str]) -> list[Problem]:
     return problems
 
 
-def check_management(topo: Topology, where: dict[str, str]) -> list[Problem]:
+def check_management(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
     """Every device's management address sits in the management network."""
     if topo.management is None:
         return []
@@ -232,7 +232,7 @@ def check_management(topo: Topology, where: dict[str, str]) -> list[Problem]:
 
 
 def check_topology(
-    topo: Topology, spaces: list[IPv4Network], where: dict[str, str]
+    topo: Topology, spaces: list[IPv4Network], where: Mapping[str, str]
 ) -> list[Problem]:
     """Every cross-check, in a fixed order; run only on a model whose fields all read."""
     found = [

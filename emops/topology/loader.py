@@ -2,7 +2,7 @@
 exactly the same hosts, groups and variables (group_vars, host_vars, vault).
 
 Stage 1 of the topology pipeline: files -> RawInventory (plain vars per group and
-per host, with Ansible's precedence applied). Stage 2 (`build.py`) turns that
+per host, with Ansible's precedence applied). Stage 2 (`fields.py`) turns that
 into the typed model and reports every problem at once.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,19 @@ class RawInventory:
     host_groups: dict[str, list[str]]  # host -> every group it is in, except all/ungrouped
 
 
-def origin(value: object) -> str:
-    """`path:line` where Ansible read this value from, or "" if unknown."""
+@cache
+def _origin_tag() -> Any:
     try:
         from ansible._internal._datatag._tags import Origin  # ansible-core >= 2.19
     except ImportError:  # pragma: no cover - other ansible-core versions
-        return ""
-    tag = Origin.get_tag(value)
+        return None
+    return Origin
+
+
+def origin(value: object) -> str:
+    """`path:line` where Ansible read this value from, or "" if unknown."""
+    tag_type = _origin_tag()
+    tag = tag_type.get_tag(value) if tag_type is not None else None
     if tag is None or not tag.path:
         return ""
     path = display_path(tag.path)

@@ -1,6 +1,6 @@
 """The typed topology model: sites, devices, links, segments, traffic.
 
-Built once from the inventory by `emops.topology.loader.load_topology`; every
+Built once from the inventory by `emops.topology.load_topology`; every
 other part of emops (capacity, lab, collectors, campaigns) reads this model and
 never the YAML itself. Objects are frozen: the model is a snapshot of intent.
 """
@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
 LAB_PREFIX = IPv4Network("198.18.0.0/15")  # RFC 2544 benchmarking range: the twin's only space
+LAB_MGMT_IFNAME = "mgmt0"  # every twin device's out-of-band management port
 
 SiteKind = Literal["hq", "municipal", "county"]
 LinkRole = Literal["primary", "backup", "lag", "lan"]

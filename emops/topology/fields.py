@@ -1,8 +1,9 @@
-"""Stage 2 of the topology pipeline: RawInventory -> typed Topology.
+"""Stage 2 of the topology pipeline: every field of the RawInventory read into the
+typed Topology (then stage 3, `checks.py`, checks the whole model).
 
-Every problem is collected with its file:line, host and field and a hint, and
-all of them are raised together at the end, so a user fixes ten mistakes in one
-pass rather than ten runs.
+Every problem is collected with its file:line, host and field and a hint (the
+shared emops.yamlread Reader), and all of them are raised together at the
+checkpoint, so a user fixes ten mistakes in one pass rather than ten runs.
 """
 
 from __future__ import annotations
