@@ -146,16 +146,20 @@ class V2cSession:
         self.retries = retries
         self.stats = RequestStats()
         self._protocol: _TargetProtocol | None = None
+        self._opening = asyncio.Lock()
         self._next_id = random.randrange(1, 1 << 30)
 
     async def _open(self) -> _TargetProtocol:
-        if self._protocol is None or self._protocol.transport is None:
-            loop = asyncio.get_running_loop()
-            _, protocol = await loop.create_datagram_endpoint(
-                _TargetProtocol, remote_addr=self.address, family=socket.AF_INET
-            )
-            self._protocol = protocol
-        return self._protocol
+        # a poll's table walks start at once: without the lock each opened its own
+        # socket and all but one were never closed (two per poll after each close)
+        async with self._opening:
+            if self._protocol is None or self._protocol.transport is None:
+                loop = asyncio.get_running_loop()
+                _, protocol = await loop.create_datagram_endpoint(
+                    _TargetProtocol, remote_addr=self.address, family=socket.AF_INET
+                )
+                self._protocol = protocol
+            return self._protocol
 
     async def bulk(
         self,

@@ -1,4 +1,5 @@
-"""Per-target deadlines and per-walk caps against hostile agents (real UDP, in process).
+"""Per-target deadlines, per-walk caps and sockets against hostile agents (real UDP,
+in process).
 
 Python 3.11's `wait_for(shield(...))` dropped the poller's cancel whenever an
 answer was already queued, so an agent with a never-ending table kept one poll
@@ -8,6 +9,7 @@ going for tens of seconds; these tests hold every poll to its deadline.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
@@ -116,3 +118,25 @@ def test_caps_leave_an_honest_table_whole() -> None:
     rows, requests = asyncio.run(run())
     assert rows == 300
     assert requests == 300 // 25 + 1  # max-repetitions 25, plus the answer that sees the end
+
+
+def test_a_target_holds_one_socket_however_often_it_fails() -> None:
+    """A poll's three table walks open the target's socket at once; a malformed answer
+    closes it. Each used to open its own, leaking two descriptors per failed poll."""
+
+    async def run() -> tuple[int, int]:
+        agents, ports = await _agents("garbage", "endless", "bad_index")
+        targets = [v2c_target(f"d{i}", port) for i, port in enumerate(ports)]
+        poller = Poller(targets, timeout=0.2, retries=0, deadline=DEADLINE)
+        try:
+            await poller.poll_all()
+            before = len(os.listdir("/proc/self/fd"))
+            for _ in range(20):
+                await poller.poll_all()
+            return before, len(os.listdir("/proc/self/fd"))
+        finally:
+            poller.close()
+            _close(agents)
+
+    before, after = asyncio.run(run())
+    assert after <= before, f"{after - before} descriptors more after 20 polls"
