@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from capacity.formulas import bulk_bps, overhead_factor, pingpong_bps, pingpong_refined_bps
-from emops.errors import EmopsError, Problem
-from emops.files import make_output_dir, read_yaml, write_atomic
+from emops.errors import EmopsError
+from emops.files import make_output_dir, write_atomic
 from emops.units import format_rate, format_size, format_time, parse_size, parse_time
+from emops.yamlread import Category, Reader, read_marked_yaml
 from loadtest.campaign import CAMPAIGN_DIR
 
 # What tbf counts per full TCP segment: a 1514-byte frame (no FCS, preamble or gap)
@@ -84,53 +85,60 @@ class Table1Plan:
 
 
 def load_plan(path: Path = CAMPAIGN_DIR / "table1.yml") -> Table1Plan:
-    """The scenarios of campaigns/table1.yml; every mistake reported at once."""
-    raw = read_yaml(path, "--scenarios") or {}
-    if not isinstance(raw, dict):
+    """The scenarios of campaigns/table1.yml; every mistake reported at once, one line
+    each with its file:line (emops.yamlread, unknown keys refused)."""
+    raw, marks = read_marked_yaml(path, "--scenarios")
+    if not isinstance(raw, dict | None):
         raise EmopsError.of(
             "--scenarios", "is not a mapping", "see campaigns/table1.yml", where=str(path)
         )
-    problems: list[Problem] = []
+    r = Reader(str(path), marks)
+    data = r.mapping(raw, "", known=("name", "bulk", "pingpong", "measure"))
 
     def get(item: dict, key: str, field: str, parse: Callable[..., float]) -> float:
-        try:
-            return parse(item[key], field)
-        except KeyError:
-            problems.append(Problem(field, "is required", where=str(path)))
-        except EmopsError as exc:
-            problems.extend(
-                Problem(p.field, p.message, p.hint, where=str(path)) for p in exc.problems
-            )
-        return 1.0
+        if key not in item:
+            r.problem(field, "is required", category=Category.MISSING)
+            return 1.0
+        value = r.convert(r.get(item, key, field), field, lambda v: parse(v, field))
+        return 1.0 if value is None else value
 
     def whole(value: object, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise EmopsError.of(field, f"{value!r} is not a positive whole number")
         return value
 
-    bulk = tuple(
-        BulkScenario(
-            get(b, "size", f"bulk[{i}].size", parse_size),
-            get(b, "time", f"bulk[{i}].time", parse_time),
-            bool(b.get("quick")),
+    bulk = []
+    for i, item in enumerate(r.sequence(data.get("bulk"), "bulk")):
+        b = r.mapping(item, f"bulk[{i}]", known=("size", "time", "quick"))
+        bulk.append(
+            BulkScenario(
+                get(b, "size", f"bulk[{i}].size", parse_size),
+                get(b, "time", f"bulk[{i}].time", parse_time),
+                bool(b.get("quick")),
+            )
         )
-        for i, b in enumerate(raw.get("bulk") or [])
-    )
-    pingpong = tuple(
-        PingPongScenario(
-            int(get(p, "users", f"pingpong[{i}].users", whole)),
-            get(p, "think_time", f"pingpong[{i}].think_time", parse_time),
-            int(get(p, "packets", f"pingpong[{i}].packets", whole)),
-            int(get(p, "packet_size", f"pingpong[{i}].packet_size", parse_size)),
-            get(p, "delay", f"pingpong[{i}].delay", lambda v, f: parse_time(v, f, allow_zero=True)),
-            bool(p.get("quick")),
+    pingpong = []
+    known = ("users", "think_time", "packets", "packet_size", "delay", "quick")
+    for i, item in enumerate(r.sequence(data.get("pingpong"), "pingpong")):
+        p = r.mapping(item, f"pingpong[{i}]", known=known)
+        pingpong.append(
+            PingPongScenario(
+                int(get(p, "users", f"pingpong[{i}].users", whole)),
+                get(p, "think_time", f"pingpong[{i}].think_time", parse_time),
+                int(get(p, "packets", f"pingpong[{i}].packets", whole)),
+                int(get(p, "packet_size", f"pingpong[{i}].packet_size", parse_size)),
+                get(
+                    p,
+                    "delay",
+                    f"pingpong[{i}].delay",
+                    lambda v, f: parse_time(v, f, allow_zero=True),
+                ),
+                bool(p.get("quick")),
+            )
         )
-        for i, p in enumerate(raw.get("pingpong") or [])
-    )
-    measure = get(raw, "measure", "measure", parse_time) if "measure" in raw else 8.0
-    if problems:
-        raise EmopsError(problems)
-    return Table1Plan(bulk, pingpong, measure)
+    measure = get(data, "measure", "measure", parse_time) if "measure" in data else 8.0
+    r.checkpoint()
+    return Table1Plan(tuple(bulk), tuple(pingpong), measure)
 
 
 # --- rows (pure) ----------------------------------------------------------------

@@ -48,6 +48,17 @@ def test_bad_scenarios_are_one_line_each(tmp_path: Path) -> None:
     assert "pingpong[0].think_time: is required" in text
 
 
+def test_a_typo_in_a_scenario_is_named_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "t.yml"
+    bad.write_text("bulk:\n  - {size: 1MB, time: 1s}\n  - {size: 1MB, tme: 2s}\nmeasure: 8s\n")
+    with pytest.raises(EmopsError) as err:
+        load_plan(bad)
+    assert [str(p) for p in err.value.problems] == [
+        f"{bad}:3: bulk[1].tme: unknown field (did you mean time?)",
+        f"{bad}:3: bulk[1].time: is required",
+    ]
+
+
 def test_overhead_is_what_tbf_counts() -> None:
     assert abs(SHAPER_OVERHEAD - 1514 / 1448) < 1e-12
 
