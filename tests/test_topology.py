@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -235,8 +236,9 @@ def test_each_validation_error(tiny, file, change, expected):
     edit_yaml(tiny, file, change)
     found = problems_of(tiny)
     assert any(expected in p for p in found), found
-    # every problem names a place and carries a hint
-    assert all(p.count(":") >= 1 and "(" in p for p in found)
+    # every problem names the file and line it comes from and carries a hint
+    place = re.compile(rf"{re.escape(str(tiny))}/[\w/.]+\.yml:\d+[:,] ")
+    assert all(place.match(p) and "(" in p for p in found), found
 
 
 def test_province_addresses_must_stay_in_their_space(tiny):

@@ -18,6 +18,13 @@ from emops.topology.model import LAB_PREFIX, Topology
 from emops.yamlread import Category
 
 
+def _place(where: Mapping[str, str], field: str, device: str = "") -> str:
+    """Where `field` was written; `ansible_host`, a host variable, is found per host."""
+    if device and field == "ansible_host":
+        return where.get(f"hosts.{device}.ansible_host", "")
+    return where.get(field, "")
+
+
 def _addresses(topo: Topology) -> Iterator[tuple[IPv4Address, str, str]]:
     """Every configured address with the field that sets it and its device."""
     if topo.management is not None:
@@ -49,7 +56,7 @@ def check_unique_addresses(topo: Topology, where: Mapping[str, str]) -> list[Pro
                     field,
                     f"duplicate address {address}, also set by {seen[address]}",
                     "give each interface its own address",
-                    where.get(field, ""),
+                    _place(where, field, device),
                     device,
                 )
             )
@@ -80,7 +87,7 @@ def check_address_space(
                 else "fix the address or widen emops.address_space"
             )
             problems.append(
-                Problem(field, f"{address} is {what}", hint, where.get(field, ""), device)
+                Problem(field, f"{address} is {what}", hint, _place(where, field, device), device)
             )
     for prefix, field in subnets:
         if not any(prefix.subnet_of(net) for net in allowed):
@@ -223,7 +230,7 @@ def check_management(topo: Topology, where: Mapping[str, str]) -> list[Problem]:
             "ansible_host",
             f"{d.mgmt_address} is outside the management network {network}",
             "use an address of emops.management's prefix",
-            where.get("ansible_host", ""),
+            _place(where, "ansible_host", d.name),
             d.name,
         )
         for d in topo.devices.values()

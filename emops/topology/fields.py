@@ -390,7 +390,7 @@ def _devices(b: Builder, sites: dict[str, Site]) -> dict[str, Device]:
                 host=host,
             )
         address = b.convert(
-            hvars.get("ansible_host"),
+            b.get(hvars, "ansible_host", f"hosts.{host}.ansible_host"),
             "ansible_host",
             ip_address,
             "give the management IPv4 address",
@@ -439,7 +439,7 @@ def _endpoint(
         address = b.convert(
             spec["address"], f"{field}.address", ip_interface, "write it like 10.0.0.1/30"
         )
-    iface = spec.get("interface")
+    iface = b.get(spec, "interface", f"{field}.interface")
     return Endpoint(str(name), str(iface) if iface is not None else None, address)
 
 
