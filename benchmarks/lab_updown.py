@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from lab.build import lab_down, lab_up, read_state
-from lab.device import device_processes
+from lab.processes import device_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = str(ROOT / "inventory" / "lab")

@@ -28,8 +28,8 @@ from collectors.app.vantage import HOST, LocalVantage, NamespaceVantage, Vantage
 from collectors.app.vrrp import NetnsAddresses
 from collectors.options import add_safety_options, exporter_parser
 from collectors.safety import parse_listen
-from collectors.secrets import decryptor_for
 from emops.errors import EmopsError
+from emops.secrets import decryptor_for
 from emops.topology import Topology, load_topology
 from emops.units import parse_time
 

@@ -27,12 +27,12 @@ from collectors.exposition import SnmpCollector
 from collectors.links import interface_links, link_capacities
 from collectors.options import add_safety_options, add_walk_options, exporter_parser, walk_limits
 from collectors.safety import connected_networks, parse_listen, unsafe_reason
-from collectors.secrets import decryptor_for
 from collectors.snmp.poller import Poller, Target
 from collectors.targets import describe, targets_from, trap_communities, trap_settings
 from collectors.traps import TrapReceiver, TrapState
 from emops.errors import EmopsError
 from emops.monitoring.hashmod import devices_of_shard
+from emops.secrets import decryptor_for
 from emops.topology import load_topology
 from emops.units import parse_time
 

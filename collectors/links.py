@@ -2,7 +2,7 @@
 
 The lab names interfaces exactly as the inventory does, so the mapping is a
 pure function of the topology model: point-to-point link ends, bundle members
-(with their member index, counted from 0 as `emops lab link-down --member`
+(with their member index, counted from 0 as `emops lab fault link-down --member`
 does), segment ports, and the twin's management port.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emops.topology.model import Topology
-from lab.plan import MGMT_IFNAME
+from emops.topology.model import LAB_MGMT_IFNAME, Topology
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def interface_links(topo: Topology) -> dict[tuple[str, str], LinkRef]:
             refs[(port.device, port.interface)] = LinkRef(segment.name, "segment")
     if topo.is_lab:
         for device in topo.devices:
-            refs.setdefault((device, MGMT_IFNAME), LinkRef("management", "management"))
+            refs.setdefault((device, LAB_MGMT_IFNAME), LinkRef("management", "management"))
     return refs
 
 

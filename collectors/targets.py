@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
 
-from collectors.secrets import Decryptor, redact
 from collectors.snmp.poller import Target
 from collectors.snmp.session import AUTH_PROTOCOLS, PRIV_PROTOCOLS, UsmCredentials
 from collectors.trap_gate import BURST, RATE
 from emops.errors import EmopsError, Problem
+from emops.secrets import Decryptor, redact
 from emops.topology.model import Device, Topology
 
 DEFAULT_PORT = 161

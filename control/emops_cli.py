@@ -2,36 +2,26 @@
 
 Each part registers its own subcommand (`emops inventory`, `capacity`, `lab`,
 `monitor`, `vendor`, `campaign`, `dashboard`). Bad input ends with one line per
-problem on stderr and exit code 2, never a traceback.
+problem on stderr and exit code 2, never a traceback. This module is the top of
+the import graph (docs/architecture.md): it imports every part, none imports it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
+from capacity.cli import register as register_capacity
+from control.monitor_cli import register as register_monitor
+from dashboard.cli import register as register_dashboard
 from emops import __version__
+from emops.commandline import report_problems
 from emops.errors import EmopsError
-
-T = TypeVar("T")
-
-
-def checked(parse: Callable[[str, str], T], field: str) -> Callable[[str], T]:
-    """An argparse `type=` from an emops parser, so the option is refused while the
-    command line is read (before any command acts) with the parser's one-line reason."""
-
-    def convert(text: str) -> T:
-        try:
-            return parse(text, field)
-        except EmopsError as exc:
-            problem = exc.problems[0]
-            hint = f" ({problem.hint})" if problem.hint else ""
-            raise argparse.ArgumentTypeError(problem.message + hint) from None
-
-    convert.__name__ = field.lstrip("-")  # argparse names it in "invalid ... value"
-    return convert
+from emops.inventory_cli import register as register_inventory
+from emops.vendor.cli import register as register_vendor
+from lab.cli import register as register_lab
+from loadtest.cli import register as register_campaign
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,14 +32,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from capacity.cli import register as register_capacity
-    from dashboard.cli import register as register_dashboard
-    from emops.inventory_cli import register as register_inventory
-    from emops.monitoring.cli import register as register_monitor
-    from emops.vendor.cli import register as register_vendor
-    from lab.cli import register as register_lab
-    from loadtest.cli import register as register_campaign
-
     parser = _Parser(prog="emops", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"emops {__version__}")
     commands = parser.add_subparsers(
@@ -75,9 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except EmopsError as exc:
-        for problem in exc.problems:
-            print(f"emops: error: {problem}", file=sys.stderr)
-        return 2
+        return report_problems(exc, "emops: error: ")
     except KeyboardInterrupt:
         print("emops: interrupted", file=sys.stderr)
         return 130

@@ -10,6 +10,10 @@ its management address for traps. `down` signals only the PIDs in those
 files, and only if each still runs our binary with our arguments: a stale pid
 file never kills a stranger. State lives under EMOPS_MONITOR_DIR
 (default /var/lib/emops-monitor).
+
+It sits in the top layer because it runs the parts below it: the collectors and
+the alert sink by `python -m` (literal module names: tests/test_layers.py reads them
+as imports), and the twin's size from lab/.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from emops.monitoring.generate import ALERTMANAGER_FILE, PROMETHEUS_FILE, genera
 from emops.monitoring.hashmod import shard_port
 from emops.monitoring.settings import settings_for
 from emops.topology import Topology, cut_to_sites, load_topology
+from lab.build import running_sites
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"
@@ -206,8 +211,6 @@ def _watched_topology(
     """The model monitoring watches: on the lab inventory, the running twin's size."""
     topo = load_topology(inventory)
     if topo.is_lab and sites is None:
-        from lab.build import running_sites
-
         sites = running_sites(inventory)
         if sites is None and collectors:
             raise EmopsError.of(

@@ -24,7 +24,7 @@ from dashboard.settings import (
     check_port,
     check_url,
 )
-from emops.cli import checked
+from emops.commandline import checked
 from emops.errors import EmopsError
 from emops.netaddr import parse_port
 from emops.topology import load_topology

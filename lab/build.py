@@ -24,8 +24,12 @@ from emops.files import write_atomic
 from emops.topology import cut_to_sites, load_topology
 from emops.topology.model import LAB_PREFIX, Topology
 from lab import kernel
+from lab.device import start_device, stop_device
 from lab.paths import device_dir, lab_dir, limit_file, state_file
 from lab.plan import FABRIC_NS, MGMT_BRIDGE, LabPlan, Veth, plan_lab
+from lab.processes import device_pid
+from lab.services import service_status
+from lab.sshd import ensure_lab_keys, start_sshd
 
 NFT_TABLE = "emops_lab"
 DEFAULT_SITES = 3
@@ -165,9 +169,6 @@ def fence_host() -> None:
 def start_devices(plan: LabPlan, topo: Topology) -> None:
     """Each device gets its runtime (hostname, private /etc and /run) and an SSH server
     on its management address: management access as a factory-fresh device offers it."""
-    from lab.device import start_device
-    from lab.sshd import ensure_lab_keys, start_sshd
-
     ensure_lab_keys()
     for name in plan.namespaces:
         start_device(name, name)
@@ -292,8 +293,6 @@ def _lab_namespaces(inventory: str | None) -> set[str]:
 
 def teardown(inventory: str | None = "inventory/lab", echo: Callable[[str], None] = print) -> int:
     """Remove everything the lab made; safe on a half-built or crashed twin."""
-    from lab.device import stop_device
-
     progress = Progress(echo)
     namespaces = sorted(_lab_namespaces(inventory))
     for ns in namespaces:
@@ -338,9 +337,6 @@ def lab_status() -> dict:
     present = kernel.netns_list()
     ifaces = {ns: kernel.links(ns) for ns in {*plan.namespaces, FABRIC_NS} & present}
     shapers = {ns: kernel.qdiscs(ns) for ns in ifaces}
-    from lab.device import device_pid
-    from lab.services import service_status
-
     devices = {}
     for name in plan.namespaces:
         services = service_status(name) if name in present else {}

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from emops.cli import checked
+from emops.commandline import checked
 from emops.errors import EmopsError
 from emops.inventory_cli import add_inventory_arg
 from emops.units import format_rate, parse_int

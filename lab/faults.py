@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from emops.errors import EmopsError
-from emops.topology.model import Topology
+from emops.topology.model import LAB_MGMT_IFNAME, Topology
 from lab import kernel
 from lab.build import load_lab, read_state
+from lab.device import freeze_device, thaw_device
 from lab.paths import ground_truth_file
-from lab.plan import MGMT_IFNAME, LabPlan, Port
+from lab.plan import LabPlan, Port
+from lab.services import kill_service, start_registered, stop_service
 
 
 @dataclass
@@ -99,8 +101,6 @@ class Lab:
         return device
 
     def device_down(self, device: str) -> dict:
-        from lab.device import freeze_device
-
         ns = self._device(device)
         ifaces = [n for n in kernel.links(ns) if n != "lo"]
         kernel.ip_batch((f"link set dev {n} down" for n in ifaces), netns=ns)
@@ -108,11 +108,9 @@ class Lab:
         return record("fault", "device", device, ports=ifaces)
 
     def device_up(self, device: str) -> dict:
-        from lab.device import thaw_device
-
         ns = self._device(device)
         ifaces = [n for n in kernel.links(ns) if n != "lo"]
-        ifaces.sort(key=lambda n: n == MGMT_IFNAME)  # data ports first, management last
+        ifaces.sort(key=lambda n: n == LAB_MGMT_IFNAME)  # data ports first, management last
         thaw_device(ns)
         kernel.ip_batch((f"link set dev {n} up" for n in ifaces), netns=ns)
         peers = [v.b for v in self.plan.veths if v.a.netns == ns and v.b.netns != ns]
@@ -123,15 +121,11 @@ class Lab:
     # --- daemons --------------------------------------------------------------
 
     def daemon_stop(self, device: str, daemon: str, kill: bool = False) -> dict:
-        from lab.services import kill_service, stop_service
-
         self._device(device)
         (kill_service if kill else stop_service)(device, daemon)
         return record("fault", "daemon", device, daemon=daemon, signal="KILL" if kill else "TERM")
 
     def daemon_start(self, device: str, daemon: str) -> dict:
-        from lab.services import start_registered
-
         self._device(device)
         start_registered(device, daemon)
         return record("repair", "daemon", device, daemon=daemon)

@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Interface
 
 from emops.errors import EmopsError
-from emops.topology.model import LAB_PREFIX, Topology
+from emops.topology.model import LAB_MGMT_IFNAME, LAB_PREFIX, Topology
 
 FABRIC_NS = "emops-l2"  # the namespace holding one bridge per segment
 MGMT_BRIDGE = "emops-mgmt"  # in the host's namespace
-MGMT_IFNAME = "mgmt0"  # inside every device
 SHAPED_ROLES = ("primary", "backup", "lag")
 
 
@@ -135,7 +134,9 @@ def plan_lab(topo: Topology) -> LabPlan:
     for di, device in enumerate(topo.devices.values()):
         veths.append(
             Veth(
-                Port(device.name, MGMT_IFNAME, IPv4Interface(f"{device.mgmt_address}/{prefix}")),
+                Port(
+                    device.name, LAB_MGMT_IFNAME, IPv4Interface(f"{device.mgmt_address}/{prefix}")
+                ),
                 Port(None, f"mg{di}"),
                 "management",
                 bridge=MGMT_BRIDGE,

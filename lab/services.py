@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from emops.errors import EmopsError
-from lab import device as dev
+from lab import processes
 from lab.paths import device_dir, lab_dir
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@")
@@ -84,16 +84,20 @@ def _running_pid(device: str, record: dict) -> int | None:
     pid, start = record.get("pid"), record.get("starttime")
     if not pid:
         return None
-    dev.reap(pid)
-    ns = dev.device_ns(device)
-    if ns is None or dev.proc_state(pid) in (None, "Z", "X") or dev.proc_starttime(pid) != start:
+    processes.reap(pid)
+    ns = processes.device_ns(device)
+    if (
+        ns is None
+        or processes.proc_state(pid) in (None, "Z", "X")
+        or processes.proc_starttime(pid) != start
+    ):
         return None
-    return pid if pid in dev.processes_in_ns(ns) else None
+    return pid if pid in processes.processes_in_ns(ns) else None
 
 
 def list_services(device: str) -> list[str]:
     """Names of the device's registered services."""
-    dev.check_name(device)
+    processes.check_name(device)
     folder = device_dir(device) / "services"
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
@@ -116,7 +120,7 @@ def service_status(device: str) -> dict[str, dict]:
 
 def _base_env(device: str, extra: dict[str, str] | None) -> dict[str, str]:
     env = {
-        "PATH": dev.BASE_PATH,
+        "PATH": processes.BASE_PATH,
         "LANG": "C.UTF-8",
         "HOME": "/root",
         "EMOPS_DEVICE": device,
@@ -127,34 +131,36 @@ def _base_env(device: str, extra: dict[str, str] | None) -> dict[str, str]:
 
 def _read_pidfile(device: str, pidfile: str) -> int | None:
     try:
-        pid = int(dev.device_path(device, pidfile).read_text().split()[0])
+        pid = int(processes.device_path(device, pidfile).read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    return pid if dev.proc_state(pid) not in (None, "Z", "X") else None
+    return pid if processes.proc_state(pid) not in (None, "Z", "X") else None
 
 
 def _fail(device: str, name: str, what: str) -> EmopsError:
     log = _log_path(device, name)
-    return EmopsError.of("service", f"{name} on {device}: {what}", dev.log_tail(log) or str(log))
+    return EmopsError.of(
+        "service", f"{name} on {device}: {what}", processes.log_tail(log) or str(log)
+    )
 
 
 def _launch(device: str, record: dict, timeout: float, settle: float) -> int:
     """Start the recorded argv inside the device; return the daemon's pid."""
     name, pidfile = record["name"], record.get("pidfile")
     if pidfile:
-        dev.device_path(device, pidfile).unlink(missing_ok=True)
+        processes.device_path(device, pidfile).unlink(missing_ok=True)
     log_path = _log_path(device, name)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         log.write(f"--- {stamp} start: {' '.join(record['argv'])}\n".encode())
         log.flush()
-        proc = dev.popen_in_device(
+        proc = processes.popen_in_device(
             device, record["argv"], stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, env=_base_env(device, record.get("env")),
             start_new_session=True, close_fds=True,
         )  # fmt: skip
-    dev.adopt(proc)
+    processes.adopt(proc)
     deadline = time.monotonic() + (timeout if pidfile else settle)
     while time.monotonic() < deadline:
         if pidfile and (pid := _read_pidfile(device, pidfile)) is not None:
@@ -166,7 +172,7 @@ def _launch(device: str, record: dict, timeout: float, settle: float) -> int:
         if pidfile:
             raise _fail(device, name, f"no live pid in {pidfile} after {timeout:g} s")
         pid = proc.pid
-    record.update(pid=pid, starttime=dev.proc_starttime(pid), started_at=stamp)
+    record.update(pid=pid, starttime=processes.proc_starttime(pid), started_at=stamp)
     _save(device, record)
     return pid
 
@@ -185,7 +191,7 @@ def start_service(
     Idempotent: if the service already runs, its pid is returned unchanged.
     `settle` is how long a non-forking daemon is watched for an immediate failure.
     """
-    dev.require_pid(device)
+    processes.require_pid(device)
     if not argv:
         raise EmopsError.of("argv", f"service {name!r}: empty command", "give the daemon's argv")
     path = _record_path(device, name)
@@ -199,17 +205,17 @@ def start_service(
 
 def start_registered(device: str, name: str, timeout: float = 10.0) -> int:
     """Re-run a registered service (the fault API's "daemon start"); idempotent."""
-    dev.require_pid(device)
+    processes.require_pid(device)
     record = _load(device, name)
     if (pid := _running_pid(device, record)) is not None:
         return pid
     return _launch(device, record, timeout, settle=0.1)
 
 
-def _group(pid: int, ns: dev.NsId) -> list[int]:
+def _group(pid: int, ns: processes.NsId) -> list[int]:
     """The pid plus members of its process group inside the device's netns."""
     members = [pid]
-    for other in dev.processes_in_ns(ns):
+    for other in processes.processes_in_ns(ns):
         try:
             if other != pid and os.getpgid(other) == pid:
                 members.append(other)
@@ -222,16 +228,16 @@ def stop_service(device: str, name: str, sig: int = signal.SIGTERM, timeout: flo
     """Signal the service, wait up to timeout, then SIGKILL; the registration stays."""
     record = _load(device, name)
     pid = _running_pid(device, record)
-    ns = dev.device_ns(device)
+    ns = processes.device_ns(device)
     if pid is None or ns is None:
         return
     members = _group(pid, ns)
     for member in members:
-        dev.signal_in_ns(member, sig, ns)
-    left = dev.wait_gone(members, timeout)
+        processes.signal_in_ns(member, sig, ns)
+    left = processes.wait_gone(members, timeout)
     for member in left:
-        dev.signal_in_ns(member, signal.SIGKILL, ns)
-    left = dev.wait_gone(left, 5.0)
+        processes.signal_in_ns(member, signal.SIGKILL, ns)
+    left = processes.wait_gone(left, 5.0)
     record["stopped_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     _save(device, record)
     if left:

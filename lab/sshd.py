@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 from emops.errors import EmopsError
-from lab import device as dev
-from lab import services
+from lab import processes, services
 from lab.paths import device_dir, keys_dir, lab_dir
 
 SSHD = "/usr/sbin/sshd"
@@ -97,13 +96,13 @@ def _unlock_root(device: str) -> None:
     """With UsePAM no, sshd refuses a locked account ('!' in shadow): unlock it in
     the device's own /etc overlay, never on the host."""
     try:
-        shadow = dev.device_path(device, "/etc/shadow").read_text()
+        shadow = processes.device_path(device, "/etc/shadow").read_text()
     except OSError:
         return
     for line in shadow.splitlines():
         fields = line.split(":")
         if fields[0] == "root" and fields[1].startswith("!"):
-            dev.exec_in_device(device, ["usermod", "-p", "*", "root"], check=True, timeout=30)
+            processes.exec_in_device(device, ["usermod", "-p", "*", "root"], check=True, timeout=30)
 
 
 def _listening(pid: int, address: str, port: int = 22) -> bool:
@@ -132,7 +131,7 @@ def start_sshd(device: str, listen_address: str, timeout: float = 10.0) -> int:
 
     Returns once the port listens. A changed address restarts sshd.
     """
-    anchor = dev.require_pid(device)
+    anchor = processes.require_pid(device)
     try:
         ipaddress.ip_address(listen_address)
     except ValueError:
@@ -164,7 +163,7 @@ def start_sshd(device: str, listen_address: str, timeout: float = 10.0) -> int:
             raise EmopsError.of(
                 "sshd",
                 f"sshd on {device} exited",
-                dev.log_tail(device_dir(device) / "log" / "sshd.log"),
+                processes.log_tail(device_dir(device) / "log" / "sshd.log"),
             )
         if time.monotonic() > deadline:
             raise EmopsError.of(

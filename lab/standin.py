@@ -18,6 +18,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from emops.commandline import report_problems
 from emops.errors import EmopsError
 from lab.marketing.listen import parse_listen
 
@@ -58,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host, port = parse_listen(args.listen)
     except EmopsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+        return report_problems(exc)
     server = ThreadingHTTPServer((host, port), handler_for(args.name))
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"{args.name} stand-in listening on http://{host}:{server.server_port}", flush=True)

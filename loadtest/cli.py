@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-from emops.cli import checked
+from emops.commandline import checked
 from emops.errors import EmopsError
 from emops.files import check_input_file, check_output_dir
 from emops.units import parse_int

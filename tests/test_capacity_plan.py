@@ -6,7 +6,7 @@ import pytest
 from testkit import PROVINCE, TINY, edit_yaml
 
 from capacity.plan import plan_links, recommend
-from emops.cli import main
+from control.emops_cli import main
 from emops.topology import load_topology
 
 # alpha: 100 users of `lookup` (K=8, M=900B, T=30s) over P=10ms:

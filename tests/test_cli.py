@@ -15,9 +15,9 @@ import pytest
 from testkit import ROOT, TINY
 from vaultkit import province_with_vault
 
-from emops.cli import main
+from control.emops_cli import main
 
-EMOPS = [sys.executable, "-m", "emops.cli"]
+EMOPS = [sys.executable, "-m", "control.emops_cli"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """Every `emops` subcommand, given bad arguments, ends with one error line, exit 2, nothing written.
 
-The commands and their options are read from emops.cli's argparse tree, so a new
+The commands and their options are read from control.emops_cli's argparse tree, so a new
 subcommand is driven here as soon as it is registered; a new option must be given
 a kind below (test_every_option_has_a_kind says which). Each example is one
 command line with exactly one bad argument (everything else valid or left at its
@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from testkit import LAB, ROOT, TINY
 
-from emops.cli import build_parser, main
+from control.emops_cli import build_parser, main
 
 # --- the command tree ---------------------------------------------------------------------
 
@@ -270,7 +270,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def run_in_process(argv: list[str], guard: bool = True) -> tuple[int, str, str]:
-    """emops.cli.main(argv) with the tripwire set: (exit code, stdout, stderr)."""
+    """control.emops_cli.main(argv) with the tripwire set: (exit code, stdout, stderr)."""
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     wire = tripwire() if guard else contextlib.nullcontext()
@@ -405,7 +405,7 @@ def test_as_typed_in_a_shell(world, args, field) -> None:
         "PYTHONPATH": str(ROOT),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "emops.cli", *args],
+        [sys.executable, "-m", "control.emops_cli", *args],
         capture_output=True,
         text=True,
         cwd=world / "work",

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.secrets import Decryptor, redact
 from collectors.targets import GLOBAL_FIELDS
 from emops.errors import EmopsError, Problem
+from emops.secrets import Decryptor, redact
 from emops.topology.model import Device, Topology
 
 SERVICE = "marketing"

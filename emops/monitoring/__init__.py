@@ -4,7 +4,8 @@
     generate("inventory/lab")              # -> monitoring/generated/lab/
     hashmod("hq-core1", 4)                 # the shard Prometheus gives this device
 
-`emops monitor config|up|down|status` is the command line (emops/monitoring/cli.py);
+`emops monitor config|up|down|status` is the command line, and the processes that
+run this config are supervised, one layer up (control/monitor_cli.py, control/monitor_stack.py);
 docs/monitoring.md explains every alert and why it pages or only informs.
 """
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emops.commandline import report_problems
 from emops.errors import EmopsError
 from emops.monitoring.settings import parse_listen
 
@@ -347,8 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             raise EmopsError.of("--keep", f"{args.keep} is not a positive count", "e.g. 10000")
         log = AlertLog(Path(args.log), args.keep)
     except EmopsError as exc:
-        print(f"error: {exc.problems[0]}", file=sys.stderr)
-        return 2
+        return report_problems(exc, "error: ")
     except OSError as exc:
         print(f"error: --log: cannot use {args.log}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -7,6 +7,7 @@ import sys
 
 import yaml
 
+from emops.commandline import report_problems
 from emops.errors import EmopsError
 from emops.structured.build import structured_configs
 from emops.structured.plain import plain
@@ -24,9 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             raise EmopsError.of("host", f"unknown host {unknown[0]!r}", "name a host of hosts.yml")
     except EmopsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+        return report_problems(exc)
     chosen = {h: configs[h] for h in args.hosts} if args.hosts else configs
     yaml.safe_dump(plain(chosen), sys.stdout, sort_keys=False, default_flow_style=None, width=100)
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from emops.structured.context import Context, Data
+from emops.topology.model import LAB_MGMT_IFNAME
 
 LINK_MONITOR_S = 2  # snmpd `monitor -r`: linkDown/linkUp traps about 2 s after a change
-MGMT_IFNAME_LAB = "mgmt0"
 
 
 def identity(ctx: Context) -> Data:
@@ -24,7 +24,7 @@ def identity(ctx: Context) -> Data:
 def management(ctx: Context) -> Data:
     """The out-of-band management address (SSH, SNMP and metrics listen only here)."""
     mgmt = ctx.topo.management
-    interface = ctx.vars.get("mgmt_interface", MGMT_IFNAME_LAB if ctx.topo.is_lab else None)
+    interface = ctx.vars.get("mgmt_interface", LAB_MGMT_IFNAME if ctx.topo.is_lab else None)
     return {
         "management": {
             "interface": interface,

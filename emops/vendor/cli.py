@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emops.cli import checked
+from emops.commandline import checked
 from emops.errors import EmopsError
 from emops.files import check_input_file, make_output_dir, write_atomic
 from emops.inventory_cli import add_inventory_arg
+from emops.secrets import decryptor_for
 from emops.topology import load_topology
 from emops.topology.model import Topology
 from emops.vendor.render import Resolver, render_all
@@ -42,8 +43,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def vault_resolver(topo: Topology, inventory: str, password_file: str | None) -> Resolver:
     """Resolve vault_* references with the inventory's vault (decrypted on use)."""
-    from collectors.secrets import decryptor_for
-
     decryptor = decryptor_for(inventory, password_file)
     values = next(iter(topo.devices.values())).vars if topo.devices else {}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from collectors.app.targets import AppPlan, describe, plan_from, vrrp_instances
-from collectors.secrets import REDACTED, Decryptor, password_file
 from collectors.snmp.agents import free_udp_port
+from emops.secrets import REDACTED, Decryptor, password_file
 from emops.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]

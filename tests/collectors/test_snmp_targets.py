@@ -17,10 +17,10 @@ import yaml
 from vaultkit import province_with_vault
 
 from collectors.safety import parse_listen, unsafe_reason
-from collectors.secrets import LAB_PASSWORD_FILE, Decryptor, decryptor_for, password_file
 from collectors.snmp.agents import free_udp_port
 from collectors.targets import describe, targets_from
 from emops.errors import EmopsError
+from emops.secrets import LAB_PASSWORD_FILE, Decryptor, decryptor_for, password_file
 from emops.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]

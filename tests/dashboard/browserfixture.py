@@ -40,13 +40,21 @@ def chromium_installed() -> None:
 
 
 class DashboardProcess(ChildServer):
-    """`python -m emops.cli dashboard ...` on a loopback port (it execs into Streamlit)."""
+    """`python -m control.emops_cli dashboard ...` on a loopback port (it execs into Streamlit)."""
 
     name = "emops dashboard"
 
     def __init__(self, root: Path, port: int, options: list[str], log: Path) -> None:
         self.port = port
-        argv = [sys.executable, "-m", "emops.cli", "dashboard", "--port", str(port), *options]
+        argv = [
+            sys.executable,
+            "-m",
+            "control.emops_cli",
+            "dashboard",
+            "--port",
+            str(port),
+            *options,
+        ]
         super().__init__(argv, root, log)
 
     @property

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pagetest import LAB
 
+from control.emops_cli import main
 from dashboard.cli import streamlit_command
 from dashboard.settings import DashboardSettings, check_address
-from emops.cli import main
 from emops.errors import EmopsError
 
 

@@ -23,7 +23,7 @@ import pytest
 from testkit import missing, require_namespaces
 
 from emops.errors import EmopsError
-from lab import device, services, sshd
+from lab import device, processes, services, sshd
 from lab.paths import device_dir, keys_dir
 
 pytestmark = [pytest.mark.root]
@@ -99,7 +99,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, float]]:
 
 
 def _inside(name: str, script: str) -> subprocess.CompletedProcess:
-    return device.exec_in_device(name, ["sh", "-c", script], capture_output=True, text=True)
+    return processes.exec_in_device(name, ["sh", "-c", script], capture_output=True, text=True)
 
 
 def _wait(predicate, timeout: float = 5.0) -> bool:
@@ -142,13 +142,13 @@ def test_run_is_private(lab: dict) -> None:
 
 
 def test_start_is_idempotent_and_bad_input_is_clear(lab: dict) -> None:
-    pid = device.device_pid(DEV1)
+    pid = processes.device_pid(DEV1)
     assert pid is not None
     assert device.start_device(DEV1, DEV1) == pid
-    assert pid in device.device_processes(DEV1)
-    assert device.device_pid("emops-t-nodev") is None
+    assert pid in processes.device_processes(DEV1)
+    assert processes.device_pid("emops-t-nodev") is None
     with pytest.raises(EmopsError, match="not running"):
-        device.exec_in_device("emops-t-nodev", ["true"])
+        processes.exec_in_device("emops-t-nodev", ["true"])
     with pytest.raises(EmopsError, match="not running"):
         services.start_service("emops-t-nodev", "x", ["true"])
     with pytest.raises(EmopsError, match="does not exist"):
@@ -161,7 +161,7 @@ def test_start_is_idempotent_and_bad_input_is_clear(lab: dict) -> None:
 def _http_ok() -> bool:
     code = f"import urllib.request; urllib.request.urlopen('http://{ADDR1}:8080/', timeout=2)"
     return (
-        device.exec_in_device(DEV2, [sys.executable, "-c", code], capture_output=True).returncode
+        processes.exec_in_device(DEV2, [sys.executable, "-c", code], capture_output=True).returncode
         == 0
     )
 
@@ -182,7 +182,7 @@ def test_services_start_stop_kill_restart(lab: dict) -> None:
     assert pid2 != pid and services.service_status(DEV1)["web"]["running"]
     services.kill_service(DEV1, "web")
     assert not services.service_status(DEV1)["web"]["running"]
-    assert pid2 not in device.device_processes(DEV1)
+    assert pid2 not in processes.device_processes(DEV1)
     assert (device_dir(DEV1) / "log" / "web.log").read_text().count("start:") == 2
 
     with pytest.raises(EmopsError, match="no service 'nosuch'"):
@@ -195,7 +195,7 @@ def test_forking_service_pid_comes_from_its_pidfile(lab: dict) -> None:
     assert Path(f"/proc/{pid}/comm").read_text().strip() == "sleep"
     assert services.service_status(DEV1)["forker"]["running"]
     services.stop_service(DEV1, "forker")
-    assert pid not in device.device_processes(DEV1)
+    assert pid not in processes.device_processes(DEV1)
     with pytest.raises(EmopsError, match="exited with status 3"):
         services.start_service(DEV1, "broken", ["sh", "-c", "echo boom; exit 3"])
 
@@ -204,13 +204,13 @@ def test_freeze_and_thaw_touch_only_the_device(lab: dict) -> None:
     services.start_service(DEV2, "sleeper", ["sleep", "300"])
     frozen = device.freeze_device(DEV2)
     try:
-        assert frozen and set(frozen) == set(device.device_processes(DEV2))
-        assert {device.proc_state(p) for p in frozen} == {"T"}
-        assert "T" not in {device.proc_state(p) for p in device.device_processes(DEV1)}
-        assert device.proc_state(os.getpid()) != "T"
+        assert frozen and set(frozen) == set(processes.device_processes(DEV2))
+        assert {processes.proc_state(p) for p in frozen} == {"T"}
+        assert "T" not in {processes.proc_state(p) for p in processes.device_processes(DEV1)}
+        assert processes.proc_state(os.getpid()) != "T"
     finally:
         device.thaw_device(DEV2)
-    assert "T" not in {device.proc_state(p) for p in device.device_processes(DEV2)}
+    assert "T" not in {processes.proc_state(p) for p in processes.device_processes(DEV2)}
 
 
 def _host_listens_on_22() -> bool:
@@ -265,7 +265,7 @@ def test_sshd_login_and_cli_over_ssh(lab: dict) -> None:
 
     # dev2 has no management link: reach its sshd from dev1 across their veth
     sshd.start_sshd(DEV2, ADDR2)
-    hop = device.exec_in_device(
+    hop = processes.exec_in_device(
         DEV1, [*sshd.ssh_command(ADDR2), "hostname"], capture_output=True, text=True
     )
     assert hop.stdout.strip() == DEV2, hop.stderr
@@ -276,15 +276,15 @@ def test_sshd_login_and_cli_over_ssh(lab: dict) -> None:
 def test_stop_device_leaves_nothing_and_touches_nothing_else(lab: dict) -> None:
     bystander = subprocess.Popen(["sleep", "300"])  # root netns: must survive
     try:
-        survivors_dev1 = device.device_processes(DEV1)
+        survivors_dev1 = processes.device_processes(DEV1)
         device.stop_device(DEV2)
-        assert device.device_processes(DEV2) == []
-        assert device.device_pid(DEV2) is None
-        assert device.proc_state(bystander.pid) not in (None, "Z")
-        assert set(survivors_dev1) <= set(device.device_processes(DEV1))
+        assert processes.device_processes(DEV2) == []
+        assert processes.device_pid(DEV2) is None
+        assert processes.proc_state(bystander.pid) not in (None, "Z")
+        assert set(survivors_dev1) <= set(processes.device_processes(DEV1))
         device.stop_device(DEV2)  # again: a no-op
         device.stop_device(DEV1)
-        assert device.device_processes(DEV1) == []
+        assert processes.device_processes(DEV1) == []
         assert not any(s["running"] for s in services.service_status(DEV1).values())
     finally:
         bystander.kill()

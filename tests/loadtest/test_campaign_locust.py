@@ -192,7 +192,7 @@ def test_local_campaign_end_to_end_through_the_cli(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "emops.cli",
+            "control.emops_cli",
             "campaign",
             "run",
             str(tmp_path / "tiny.yml"),
@@ -218,7 +218,7 @@ def test_local_campaign_end_to_end_through_the_cli(tmp_path: Path) -> None:
     assert (out / "report" / "index.html").exists() and (out / "report" / "fig2-delay.png").exists()
     assert results["summary"]["requests"]["n"] == 2
     again = subprocess.run(
-        [sys.executable, "-m", "emops.cli", "campaign", "report", str(out)],
+        [sys.executable, "-m", "control.emops_cli", "campaign", "report", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -11,7 +11,7 @@ import yaml
 from monitor_helpers import NETWORKS, ROOT, tool
 from monitor_rule_tests import ALL_ALERTS
 
-from emops.cli import main
+from control.emops_cli import main
 from emops.errors import EmopsError
 from emops.monitoring import generate, render_all, settings_for
 from emops.monitoring.render import HEADER

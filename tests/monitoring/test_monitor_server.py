@@ -18,7 +18,7 @@ import pytest
 from monitor_helpers import ROOT, free_port, tool
 from monitor_rule_tests import ALL_ALERTS
 
-EMOPS = [sys.executable, "-m", "emops.cli"]
+EMOPS = [sys.executable, "-m", "control.emops_cli"]
 
 pytestmark = pytest.mark.slow
 

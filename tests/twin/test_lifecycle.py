@@ -86,7 +86,7 @@ def test_an_inventory_link_to_a_missing_device_is_refused(twin, tmp_path):
 
 
 def test_without_root_it_says_so(twin, monkeypatch, capsys):
-    from emops.cli import main
+    from control.emops_cli import main
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # an ordinary user
     before = kernel_snapshot()

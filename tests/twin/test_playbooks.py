@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
+from lab.marketing.checksum import HEADER, header_value
 
 from lab import kernel
 from lab.device import exec_in_device
 from lab.faults import Lab
-from lab.marketing.checksum import HEADER, header_value
 
 from .kit import MEASURED, ROOT, VIP, clients, curl, netns, wait_for_service
 
@@ -131,7 +131,7 @@ def test_firewall_allows_the_flows_and_blocks_the_rest(provisioned):
 
 
 def test_snmpv3_agent_answers_on_the_management_address(provisioned):
-    from collectors.secrets import Decryptor, password_file
+    from emops.secrets import Decryptor, password_file
     from emops.topology import load_topology
 
     inventory = ROOT / "inventory" / "lab"

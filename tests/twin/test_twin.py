@@ -12,10 +12,10 @@ import pytest
 from emops.topology.model import LAB_PREFIX
 from lab import kernel
 from lab.build import NFT_TABLE, lab_status, verify_isolation
-from lab.device import device_pid, device_processes, proc_state
 from lab.faults import Lab, ground_truth
 from lab.paths import ground_truth_file
 from lab.plan import FABRIC_NS, MGMT_BRIDGE
+from lab.processes import device_pid, device_processes, proc_state
 from lab.services import service_status
 from lab.sshd import ssh_command
 

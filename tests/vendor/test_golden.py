@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from vaultkit import OpenVault, province_with_vault
 
-from collectors.secrets import Decryptor
+from emops.secrets import Decryptor
 from emops.topology import load_topology
 from emops.vendor import cliconf
 from emops.vendor.dialects import PLATFORM_DEVICE_TYPES, dialect

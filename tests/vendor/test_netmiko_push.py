@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from vaultkit import province_with_vault
 
-from collectors.secrets import Decryptor
+from emops.secrets import Decryptor
 from emops.topology import load_topology
 
 from .twin_router import CLI_USER, FrrRouter, PlaybookRunner, recap

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 from testkit import require_namespaces
 
-from lab import device, services, sshd
+from lab import device, processes, services, sshd
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "emops-t-vnd1"  # device and namespace
@@ -97,7 +97,7 @@ class FrrRouter:
         argv = ["vtysh", "-H", "/dev/null"]
         for command in commands:
             argv += ["-c", command]
-        result = device.exec_in_device(self.name, argv, capture_output=True, text=True)
+        result = processes.exec_in_device(self.name, argv, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
@@ -115,7 +115,7 @@ class FrrRouter:
             f"chown frr:frr /etc/frr/{d}.conf; chmod 0640 /etc/frr/{d}.conf; "
             for d in DAEMONS
         )
-        device.exec_in_device(self.name, ["sh", "-ec", script], check=True)
+        processes.exec_in_device(self.name, ["sh", "-ec", script], check=True)
         for daemon in DAEMONS:
             argv = [f"/usr/lib/frr/{daemon}", "-d", "-P", "0", "-f", f"/etc/frr/{daemon}.conf"]
             argv += ["-i", f"/run/frr/{daemon}.pid", "-u", "frr", "-g", "frr"]
@@ -146,7 +146,7 @@ def private_router() -> Iterator[FrrRouter]:
     try:
         _cable()
         device.start_device(NAME, NAME)
-        device.exec_in_device(NAME, ["sh", "-c", SETUP], check=True, capture_output=True)
+        processes.exec_in_device(NAME, ["sh", "-c", SETUP], check=True, capture_output=True)
         router = FrrRouter(NAME, DEV_MGMT, sshd.ensure_lab_keys())
         router.reset()
         sshd.start_sshd(NAME, DEV_MGMT)
