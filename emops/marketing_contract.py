@@ -1,7 +1,9 @@
-"""Checksums that let load clients verify answers against the database's ground truth.
+"""The marketing service's wire contract: what its answers promise their clients.
 
-The service and the load clients import this one module, so both sides agree
-byte for byte on what is hashed:
+The service (lab/marketing), the application probes (collectors/app) and the
+load test (loadtest) all import this one module, so every side agrees byte for
+byte on what is hashed and on the header names; the collectors learn it here,
+from the core, not from the twin's code.
 
 - JSON responses carry `X-Emops-Checksum: sha256=<hex>` over the canonical
   serialisation of the body's `data` field (sorted keys, no spaces, UTF-8).
@@ -11,6 +13,8 @@ byte for byte on what is hashed:
   a trailer line `#emops-export sha256=<hex> rows=<n>` covering every byte before
   it; `rows` counts data rows (not the CSV header). The leading `#` lets CSV
   readers skip it as a comment.
+- POST /payments takes an `Idempotency-Key` header; a retry with the same key
+  and body is answered with the original reply and `Idempotent-Replayed: true`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import re
 from typing import Any
 
 HEADER = "X-Emops-Checksum"
+KEY_HEADER = "Idempotency-Key"  # POST /payments: at most one payment per key
+REPLAYED_HEADER = "Idempotent-Replayed"  # "true" on a replayed answer
 ALGORITHM = "sha256"
 TRAILER_PREFIX = b"#emops-export "
 _TRAILER = re.compile(rb"#emops-export sha256=([0-9a-f]{64}) rows=([0-9]+)\n?")

@@ -3,7 +3,7 @@
 The locustfile reports each verification as a CHECK pseudo-request, so data
 precision = 1 - failed checks / checks. Two layers, because they catch
 different faults:
-- the checksum (lab/marketing/checksum.py) proves the body is the one the
+- the checksum (emops/marketing_contract.py) proves the body is the one the
   service meant to send: nothing truncated or altered on the way (a proxy, a
   half-failed-over connection, a cut export);
 - the expectations prove the service answered *this* question: the customer
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lab.marketing import checksum
+from emops import marketing_contract as checksum  # the locustfile reads checks.checksum
 
 EXPORT_HEADER = b"bill_id,customer_id,county,tariff,period,kwh,amount_fen,paid_fen,status\n"
 Expectation = Callable[[Any], str | None]  # data -> what is wrong, or None

@@ -36,7 +36,7 @@ from locust import FastHttpUser, LoadTestShape, between, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from emops.errors import EmopsError
-from lab.marketing.payments import KEY_HEADER, REPLAYED_HEADER
+from emops.marketing_contract import KEY_HEADER, REPLAYED_HEADER
 from lab.marketing.schema import CITIES, TICKET_CATEGORIES
 from loadtest import checks, safety, stages
 from loadtest.records import RecordWriter, append_event

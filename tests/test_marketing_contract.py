@@ -7,38 +7,38 @@ import json
 
 import pytest
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 
 
 def test_canonical_json_sorts_keys_without_spaces_in_utf8() -> None:
     data = {"b": [1, {"z": None, "a": "é"}], "a": True}
-    assert checksum.canonical_json(data) == '{"a":true,"b":[1,{"a":"é","z":null}]}'.encode()
+    assert contract.canonical_json(data) == '{"a":true,"b":[1,{"a":"é","z":null}]}'.encode()
 
 
 def test_header_value_is_sha256_of_canonical_data() -> None:
     data = {"id": 7, "name": "Wang Wei"}
     expected = hashlib.sha256(b'{"id":7,"name":"Wang Wei"}').hexdigest()
-    assert checksum.header_value(data) == f"sha256={expected}"
+    assert contract.header_value(data) == f"sha256={expected}"
 
 
 def test_verify_json_returns_data_and_detects_tampering() -> None:
     data = {"amount_fen": 100}
     body = json.dumps({"data": data}, indent=2).encode()  # spacing of the body does not matter
-    assert checksum.verify_json(body, checksum.header_value(data)) == data
-    with pytest.raises(checksum.ChecksumMismatch):
-        checksum.verify_json(body.replace(b"100", b"101"), checksum.header_value(data))
-    with pytest.raises(checksum.ChecksumMismatch):
-        checksum.verify_json(body, None)
+    assert contract.verify_json(body, contract.header_value(data)) == data
+    with pytest.raises(contract.ChecksumMismatch):
+        contract.verify_json(body.replace(b"100", b"101"), contract.header_value(data))
+    with pytest.raises(contract.ChecksumMismatch):
+        contract.verify_json(body, None)
 
 
 def _export(rows: list[bytes]) -> bytes:
     csv_bytes = b"a,b\n" + b"".join(rows)
-    return csv_bytes + checksum.export_trailer(hashlib.sha256(csv_bytes).hexdigest(), len(rows))
+    return csv_bytes + contract.export_trailer(hashlib.sha256(csv_bytes).hexdigest(), len(rows))
 
 
 def test_export_trailer_round_trip() -> None:
     body = _export([b"1,2\n", b"3,4\n"])
-    csv_bytes, rows = checksum.verify_export(body)
+    csv_bytes, rows = contract.verify_export(body)
     assert (csv_bytes, rows) == (b"a,b\n1,2\n3,4\n", 2)
 
 
@@ -52,5 +52,5 @@ def test_export_trailer_round_trip() -> None:
     ],
 )
 def test_export_damage_is_detected(damage) -> None:
-    with pytest.raises(checksum.ChecksumMismatch):
-        checksum.verify_export(damage(_export([b"1,2\n", b"3,4\n"])))
+    with pytest.raises(contract.ChecksumMismatch):
+        contract.verify_export(damage(_export([b"1,2\n", b"3,4\n"])))

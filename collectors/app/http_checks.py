@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from collectors.app.results import Result, failure
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -39,7 +39,7 @@ async def _get(
     async with session.get(
         url, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False
     ) as resp:
-        return resp.status, resp.headers.get(checksum.HEADER), await resp.read()
+        return resp.status, resp.headers.get(contract.HEADER), await resp.read()
 
 
 async def _verified(session: aiohttp.ClientSession, url: str, timeout: float) -> tuple[Any, Result]:
@@ -55,8 +55,8 @@ async def _verified(session: aiohttp.ClientSession, url: str, timeout: float) ->
     if not 200 <= status < 300:
         return None, failure("status", f"HTTP {status}", status=status)
     try:
-        return checksum.verify_json(body, header), {"ok": True, "status": status}
-    except checksum.ChecksumMismatch as exc:
+        return contract.verify_json(body, header), {"ok": True, "status": status}
+    except contract.ChecksumMismatch as exc:
         return None, failure("checksum", str(exc), status=status)
     except (ValueError, AttributeError) as exc:  # not JSON, or JSON but not an object
         return None, failure("malformed", str(exc), status=status)

@@ -15,14 +15,14 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from lab.marketing import checksum, inputs
+from emops import marketing_contract as contract
+from emops.marketing_contract import KEY_HEADER, REPLAYED_HEADER
+from lab.marketing import inputs
 from lab.marketing.customers import bill_view, unknown_customer
 from lab.marketing.db import DB
 from lab.marketing.replies import ApiError, bad, reply
 from lab.marketing.stats import STATS
 
-KEY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_AMOUNT_FEN = 10**12
 PRIOR_SQL = "SELECT request_sha256, response FROM payments WHERE idempotency_key = $1"
 UPDATE_SQL = """
@@ -59,7 +59,7 @@ async def post_payment(request: web.Request) -> web.Response:
     bill_id = inputs.body_int(body, "bill_id")
     amount = inputs.body_int(body, "amount_fen", low=1, high=MAX_AMOUNT_FEN)
     payment = {"customer_id": customer_id, "bill_id": bill_id, "amount_fen": amount}
-    request_sha = checksum.digest(payment)
+    request_sha = contract.digest(payment)
     async with request.app[DB].connection() as conn, conn.transaction():
         prior = await conn.fetchrow(PRIOR_SQL, key)
         if prior is None:
@@ -115,6 +115,6 @@ async def _pay(
     await conn.execute(
         "UPDATE payments SET response = $2 WHERE id = $1",
         payment_id,
-        checksum.canonical_json(data).decode("utf-8"),
+        contract.canonical_json(data).decode("utf-8"),
     )
     return data

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 
 # HTTP status to the failure kind counted in /stats.
 FAILURE_KINDS = {
@@ -46,7 +46,7 @@ def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
         text=body,
         status=status,
         content_type="application/json",
-        headers={checksum.HEADER: checksum.header_value(data), **(headers or {})},
+        headers={contract.HEADER: contract.header_value(data), **(headers or {})},
     )
 
 
@@ -56,5 +56,5 @@ def error_reply(status: int, message: str, field: str | None = None) -> web.Resp
         text=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status=status,
         content_type="application/json",
-        headers={checksum.HEADER: checksum.header_value(None)},
+        headers={contract.HEADER: contract.header_value(None)},
     )

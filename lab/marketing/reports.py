@@ -16,7 +16,8 @@ import logging
 
 from aiohttp import web
 
-from lab.marketing import checksum, inputs, schema
+from emops import marketing_contract as contract
+from lab.marketing import inputs, schema
 from lab.marketing.db import DB
 from lab.marketing.stats import STATS
 
@@ -68,7 +69,7 @@ async def export_city(request: web.Request) -> web.StreamResponse:
                 EXPORT_SQL, city, output=send, format="csv", header=True, timeout=EXPORT_TIMEOUT_S
             )
         rows = int(status.split()[-1])
-        await send(checksum.export_trailer(hasher.hexdigest(), rows))
+        await send(contract.export_trailer(hasher.hexdigest(), rows))
         await resp.write_eof()
     except Exception as exc:
         if not resp.prepared:

@@ -22,7 +22,7 @@ from collectors.app.runner import AppRunner
 from collectors.app.store import Store
 from collectors.app.targets import AppPlan, HttpTarget, PostgresTarget
 from collectors.app.vantage import LocalVantage, Vantage
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 
 MODES = ("valid", "mismatch", "status500", "other_customer", "no_header")
 
@@ -33,12 +33,12 @@ def fake_app(mode: str) -> web.Application:
     async def customer(request: web.Request) -> web.Response:
         wanted = int(request.match_info["id"])
         data = {"id": wanted + 1 if mode == "other_customer" else wanted, "name": "Test"}
-        header = checksum.header_value(data)
+        header = contract.header_value(data)
         if mode == "mismatch":
-            header = checksum.header_value({**data, "name": "Tampered"})
-        headers = {} if mode == "no_header" else {checksum.HEADER: header}
+            header = contract.header_value({**data, "name": "Tampered"})
+        headers = {} if mode == "no_header" else {contract.HEADER: header}
         status = 500 if mode == "status500" else 200
-        body = checksum.canonical_json({"data": data})
+        body = contract.canonical_json({"data": data})
         return web.Response(
             body=body, status=status, headers=headers, content_type="application/json"
         )

@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 from loadtest import checks
 
 
 def envelope(data: object) -> tuple[bytes, str]:
-    return json.dumps({"data": data}).encode(), checksum.header_value(data)
+    return json.dumps({"data": data}).encode(), contract.header_value(data)
 
 
 def export(rows: list[bytes], announce: int | None = None) -> bytes:
     body = checks.EXPORT_HEADER + b"".join(rows)
     digest = hashlib.sha256(body).hexdigest()
-    return body + checksum.export_trailer(digest, len(rows) if announce is None else announce)
+    return body + contract.export_trailer(digest, len(rows) if announce is None else announce)
 
 
 CUSTOMER = {"id": 42, "name": "Wang Wei", "balance_fen": 1200}
@@ -96,5 +96,5 @@ def test_export_checks() -> None:
     altered = export(rows).replace(b"5600", b"5601", 1)
     assert "sha256" in checks.check_export(altered).message
     body = b"a,b\n1,2\n"
-    wrong_columns = body + checksum.export_trailer(hashlib.sha256(body).hexdigest(), 1)
+    wrong_columns = body + contract.export_trailer(hashlib.sha256(body).hexdigest(), 1)
     assert "export columns" in checks.check_export(wrong_columns).message

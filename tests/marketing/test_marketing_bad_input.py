@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 
 PAY = {"customer_id": 5, "bill_id": 60, "amount_fen": 100}  # bill 60 is customer 5's
 KEY = {"Idempotency-Key": "bad-input-test"}
@@ -71,7 +71,7 @@ def test_bad_input_is_a_json_error_naming_the_field(
     assert payload["error"]["status"] == status
     if field:
         assert field in payload["error"]["message"]
-    checksum.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
+    contract.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
 
 
 def test_bad_input_never_reaches_the_database_as_a_500(service) -> None:

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from lab.marketing import checksum, datagen, schema
+from emops import marketing_contract as contract
+from lab.marketing import datagen, schema
 from lab.marketing.app import Config
 
 SMALL = 600
@@ -136,7 +137,7 @@ def test_100k_customers_in_under_a_minute_and_export_streams_megabytes(
                             "(SELECT count(*) FROM bills)")[0]) == (100_000, 1_200_000)  # fmt: skip
     svc = start_service(Config(dsn=dsn))
     reply = svc.get("/reports/export?city=hengli")
-    _, rows = checksum.verify_export(reply.body)
+    _, rows = contract.verify_export(reply.body)
     city_bills = "SELECT count(*) FROM bills b JOIN customers c ON c.id = b.customer_id"
     assert rows == query(dsn, city_bills + " WHERE c.city = 'hengli'")[0][0]
     assert len(reply.body) > 2_000_000

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from lab.marketing import checksum, reports
+from emops import marketing_contract as contract
+from lab.marketing import reports
 from lab.marketing.db import DB
 
 EXPORT_TRUTH = """
@@ -32,7 +33,7 @@ def test_export_reads_the_replica_and_matches_its_ground_truth(
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("text/csv")
     assert reply.headers[reports.SOURCE_HEADER] == "replica"
-    csv_bytes, count = checksum.verify_export(reply.body)
+    csv_bytes, count = contract.verify_export(reply.body)
     header, rows = rows_of(csv_bytes)
     assert header == list(reports.EXPORT_COLUMNS)
     assert rows == expected_rows(query, replica_dsn, "changle")
@@ -61,7 +62,7 @@ def test_replica_pool_sessions_are_named(service) -> None:
 def test_without_replica_the_primary_answers(service_no_replica, primary_dsn, query) -> None:
     reply = service_no_replica.get("/reports/export?city=qinghe")
     assert reply.headers[reports.SOURCE_HEADER] == "primary"
-    csv_bytes, _ = checksum.verify_export(reply.body)
+    csv_bytes, _ = contract.verify_export(reply.body)
     assert rows_of(csv_bytes)[1] == expected_rows(query, primary_dsn, "qinghe")
     stats = service_no_replica.get("/stats").json()["data"]
     assert stats["exports"]["from_primary"] >= 1 and "replica" not in stats["db_connections_used"]
@@ -71,5 +72,5 @@ def test_every_city_exports_and_rows_add_up(service, replica_dsn, query) -> None
     total = 0
     for city in ("anping", "baishan", "changle", "dongtai", "fenghe", "guanyun",
                  "hengli", "jinxi", "lianshan", "meixi", "nanfeng", "qinghe"):  # fmt: skip
-        total += checksum.verify_export(service.get(f"/reports/export?city={city}").body)[1]
+        total += contract.verify_export(service.get(f"/reports/export?city={city}").body)[1]
     assert total == query(replica_dsn, "SELECT count(*) FROM bills")[0][0]

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 from lab.marketing.app import Config
 
 BILL_TRUTH = """
@@ -38,7 +38,7 @@ def test_payment_books_and_matches_ground_truth(service, primary_dsn, query, unp
     body = {"customer_id": customer_id, "bill_id": bill_id, "amount_fen": 100}
     reply = service.post("/payments", body, headers=headers)
     assert reply.status == 201
-    data = checksum.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
+    data = contract.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
     truth = dict(query(primary_dsn, BILL_TRUTH, bill_id)[0])
     assert truth["paid_fen"] == 100 and truth["status"] == "partial"
     payment_id = query(

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 from lab.marketing.app import Config
 
 CUSTOMER_TRUTH = """
@@ -42,7 +42,7 @@ def test_bills_match_ground_truth(service, primary_dsn, query, months: int) -> N
     bills = [dict(r) for r in query(primary_dsn, BILLS_TRUTH, 42, months)]
     expected = {"customer_id": 42, "months": months, "bills": bills}
     assert len(bills) == months
-    assert checksum.verify_json(reply.body, reply.headers["X-Emops-Checksum"]) == expected
+    assert contract.verify_json(reply.body, reply.headers["X-Emops-Checksum"]) == expected
     assert reply.headers["X-Emops-Checksum"] == independent_checksum(expected)
 
 
@@ -62,7 +62,7 @@ def test_database_down_gives_503_json_not_a_crash(start_service, unused_port: in
     svc = start_service(Config(dsn=f"postgresql://postgres@127.0.0.1:{unused_port}/none"))
     health = svc.get("/healthz")
     assert health.status == 503 and health.json()["data"]["primary"] == "down"
-    checksum.verify_json(health.body, health.headers["X-Emops-Checksum"])
+    contract.verify_json(health.body, health.headers["X-Emops-Checksum"])
     lookup = svc.get("/customers/1")
     assert lookup.status == 503
     assert lookup.json()["error"]["message"].startswith("database unavailable")
@@ -75,7 +75,7 @@ def test_stats_count_transactions_and_failures(start_service, primary_dsn) -> No
     for path in ("/customers/1", "/customers/2", "/customers/1/bills", "/customers/x"):
         svc.get(path)
     reply = svc.get("/stats")
-    data = checksum.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
+    data = contract.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
     assert data["transactions"] == {"customer": 2, "bills": 1}
     assert data["failures"] == {"bad_input": 1}
     assert data["db_connections_used"] == {"primary": 3}

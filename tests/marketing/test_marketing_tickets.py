@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lab.marketing import checksum
+from emops import marketing_contract as contract
 
 TICKET_TRUTH = """
 SELECT id, customer_id, category, description, status, created_at, updated_at
@@ -24,7 +24,7 @@ def create(service, customer_id: int = 11) -> dict:
     body = {"customer_id": customer_id, "category": "outage", "description": "No power since 8:00"}
     reply = service.post("/tickets", body)
     assert reply.status == 201
-    return checksum.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
+    return contract.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
 
 
 def test_create_and_get_match_ground_truth(service, primary_dsn, query) -> None:
@@ -32,7 +32,7 @@ def test_create_and_get_match_ground_truth(service, primary_dsn, query) -> None:
     assert created["status"] == "open"
     assert created == truth(query, primary_dsn, created["id"])
     fetched = service.get(f"/tickets/{created['id']}")
-    assert checksum.verify_json(fetched.body, fetched.headers["X-Emops-Checksum"]) == created
+    assert contract.verify_json(fetched.body, fetched.headers["X-Emops-Checksum"]) == created
 
 
 def test_open_assigned_resolved(service, primary_dsn, query) -> None:
@@ -40,7 +40,7 @@ def test_open_assigned_resolved(service, primary_dsn, query) -> None:
     for status in ("assigned", "resolved"):
         reply = service.post(f"/tickets/{ticket_id}/status", {"status": status})
         assert reply.status == 200
-        data = checksum.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
+        data = contract.verify_json(reply.body, reply.headers["X-Emops-Checksum"])
         assert data["status"] == status
         assert data == truth(query, primary_dsn, ticket_id)
     events = query(

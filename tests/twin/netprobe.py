@@ -76,7 +76,7 @@ def icmp(target: str, interval: float, duration: float) -> dict:
 
 def http_loop(url: str, duration: float, timeout: float, pause: float) -> dict:
     """Sequential requests (a new connection each) for `duration` seconds."""
-    from lab.marketing.checksum import HEADER, ChecksumMismatch, verify_json
+    from emops.marketing_contract import HEADER, ChecksumMismatch, verify_json
 
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")

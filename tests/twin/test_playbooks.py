@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import pytest
-from lab.marketing.checksum import HEADER, header_value
 
+from emops.marketing_contract import HEADER, header_value
 from lab import kernel
-from lab.device import exec_in_device
 from lab.faults import Lab
+from lab.processes import exec_in_device
 
 from .kit import MEASURED, ROOT, VIP, clients, curl, netns, wait_for_service
 
@@ -283,7 +283,7 @@ def test_standby_follows_the_primary(provisioned):
 
 
 def test_statistics_read_the_standby_only(provisioned):
-    from lab.marketing.checksum import verify_export
+    from emops.marketing_contract import verify_export
 
     url = "http://198.18.140.11:8080/reports/export?city=anping"
     argv = ["ip", "netns", "exec", "hq-stats1", "curl", "-s", "-m", "30", "-D", "/dev/stderr", url]
