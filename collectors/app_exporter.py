@@ -6,6 +6,8 @@
 The pipeline, in order:
   inventory -> topology model -> plan (credentials decrypted) -> vantage points
   -> runner (one round per interval) -> store -> AppCollector -> HTTP /metrics
+The process around it (print-config, HTTP server, signals, shutdown) is
+collectors/serve.py, shared with the SNMP exporter.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
-import signal
 import sys
+from typing import Any
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
+from collectors import serve
 from collectors.app.exposition import AppCollector
 from collectors.app.runner import AppRunner
 from collectors.app.store import Store
@@ -27,10 +29,9 @@ from collectors.app.targets import AppPlan, describe, plan_from
 from collectors.app.vantage import HOST, LocalVantage, NamespaceVantage, Vantage
 from collectors.app.vrrp import NetnsAddresses
 from collectors.options import add_safety_options, exporter_parser
-from collectors.safety import parse_listen
 from emops.errors import EmopsError
-from emops.secrets import decryptor_for
-from emops.topology import Topology, load_topology
+from emops.secrets import Decryptor
+from emops.topology import Topology
 from emops.units import parse_time
 
 log = logging.getLogger("collectors.app_exporter")
@@ -155,52 +156,37 @@ def build_runner(args: argparse.Namespace, topo: Topology, plan: AppPlan) -> App
     )
 
 
-async def serve(args: argparse.Namespace) -> None:
-    listen = parse_listen(args.listen)
-    interval = parse_time(args.interval, "--interval")
-    topo = load_topology(args.inventory, args.sites)  # inventory -> model
-    if args.production and topo.is_lab:
-        raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
-    decryptor = decryptor_for(args.inventory, args.vault_password_file, sealed=args.print_config)
-    plan = plan_from(topo, decryptor, args.customer)  # model -> targets with credentials
-    runner = build_runner(args, topo, plan)  # targets -> vantage points
-    if args.print_config:
-        config = describe(plan) | {
+class AppExporter:
+    """Every application check, run from its vantage points, behind one registry."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.interval = parse_time(args.interval, "--interval")
+
+    def plan(self, topo: Topology, decryptor: Decryptor) -> Any:
+        """Model -> checks with credentials -> vantage points, checked now, not mid-round."""
+        args = self.args
+        self.checks = plan_from(topo, decryptor, args.customer)
+        self.runner = build_runner(args, topo, self.checks)
+        return describe(self.checks) | {
             "probe_from": probe_sources(topo, args.probe_from),
             "collect_from": args.collect_from or (SELF if topo.is_lab else HOST),
-            "vrrp_source": "netns" if runner.addresses is not None else "off",
+            "vrrp_source": "netns" if self.runner.addresses is not None else "off",
         }
-        print(json.dumps(config, indent=2))
-        return
-    registry = CollectorRegistry()
-    registry.register(AppCollector(runner.store, plan.postgres, plan.vrrp))
-    server, _ = start_http_server(listen[1], listen[0], registry=registry)
-    log.info("serving http://%s:%d/metrics", *listen)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await runner.run(interval, stop)
-    finally:
-        server.shutdown()
-        server.server_close()
-        await runner.close()
+
+    def start(self, registry: CollectorRegistry) -> str:
+        registry.register(AppCollector(self.runner.store, self.checks.postgres, self.checks.vrrp))
+        return ""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.runner.run(self.interval, stop)
+
+    async def close(self) -> None:
+        await self.runner.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        asyncio.run(serve(args))
-    except EmopsError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a port already taken
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return serve.main(build_parser(), AppExporter, log, argv)
 
 
 if __name__ == "__main__":

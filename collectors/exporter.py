@@ -6,6 +6,8 @@
 The pipeline, in order:
   inventory -> topology model -> targets (credentials decrypted) -> poller
   -> collectors (SNMP + traps) -> one registry -> HTTP /metrics
+The process around it (print-config, HTTP server, signals, shutdown) is
+collectors/serve.py, shared with the application exporter.
 """
 
 from __future__ import annotations
@@ -13,16 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
-import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
+from collectors import serve
 from collectors.exposition import SnmpCollector
 from collectors.links import interface_links, link_capacities
 from collectors.options import add_safety_options, add_walk_options, exporter_parser, walk_limits
@@ -30,10 +31,9 @@ from collectors.safety import connected_networks, parse_listen, unsafe_reason
 from collectors.snmp.poller import Poller, Target
 from collectors.targets import describe, targets_from, trap_communities, trap_settings
 from collectors.traps import TrapReceiver, TrapState
-from emops.errors import EmopsError
 from emops.monitoring.hashmod import devices_of_shard
-from emops.secrets import decryptor_for
-from emops.topology import load_topology
+from emops.secrets import Decryptor
+from emops.topology import Topology
 from emops.units import parse_time
 
 log = logging.getLogger("collectors.exporter")
@@ -85,83 +85,71 @@ def make_guard(production: bool) -> Callable[[Target], str | None]:
     return guard
 
 
-async def serve(args: argparse.Namespace) -> None:
-    listen = parse_listen(args.listen)
-    traps_at = None if args.traps == "off" else parse_listen(args.traps, "--traps")
-    interval = parse_time(args.interval, "--interval")
-    timeout = parse_time(args.timeout, "--timeout")
-    limits = walk_limits(args)
-    topo = load_topology(args.inventory, args.sites)  # inventory -> model
-    if args.production and topo.is_lab:
-        raise EmopsError.of("--production", "given with a lab inventory", "drop --production")
-    decryptor = decryptor_for(args.inventory, args.vault_password_file, sealed=args.print_config)
-    targets = targets_from(topo, decryptor)  # model -> targets with credentials
-    shard, shards = args.shard
-    mine = set(devices_of_shard([t.device for t in targets], shard, shards))
-    polled = [t for t in targets if t.device in mine]  # traps: any device may send to any shard
-    if args.print_config:
-        print(json.dumps(describe(polled), indent=2))
-        return
-    links = interface_links(topo)  # ifname -> link labels
-    poller = Poller(
-        polled,
-        timeout=timeout,
-        retries=args.retries,
-        deadline=max(timeout, interval * 0.9),
-        max_in_flight=args.max_in_flight,
-        guard=make_guard(args.production),
-        limits=limits,
-    )
-    registry = CollectorRegistry()
-    registry.register(SnmpCollector(lambda: poller.results, links, link_capacities(topo)))
-    trap_state = TrapState(targets)
-    registry.register(trap_state)
-    receiver = None
-    sink: IO[str] = sys.stdout if args.events == "-" else open(args.events, "a")  # noqa: SIM115
-    if traps_at is not None:
-        receiver = TrapReceiver(
-            *traps_at,
-            trap_state,
-            communities=trap_communities(topo, decryptor),
-            users={t.usm for t in targets if t.usm is not None},
-            targets=targets,
-            links=links,
-            settings=trap_settings(topo),
-            polled=lambda: poller.results,
-            sink=sink,
+class SnmpExporter:
+    """Every target polled over SNMP, and the trap receiver, behind one registry."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.traps_at = None if args.traps == "off" else parse_listen(args.traps, "--traps")
+        self.interval = parse_time(args.interval, "--interval")
+        self.timeout = parse_time(args.timeout, "--timeout")
+        self.limits = walk_limits(args)
+        self.receiver: TrapReceiver | None = None
+        self.sink: IO[str] = sys.stdout
+
+    def plan(self, topo: Topology, decryptor: Decryptor) -> Any:
+        """Model -> targets with credentials; this shard's share is polled."""
+        self.topo, self.decryptor = topo, decryptor
+        self.targets = targets_from(topo, decryptor)
+        shard, shards = self.args.shard
+        mine = set(devices_of_shard([t.device for t in self.targets], shard, shards))
+        self.polled = [t for t in self.targets if t.device in mine]  # traps: from any device
+        return describe(self.polled)
+
+    def start(self, registry: CollectorRegistry) -> str:
+        topo, args = self.topo, self.args
+        links = interface_links(topo)  # ifname -> link labels
+        self.poller = poller = Poller(
+            self.polled,
+            timeout=self.timeout,
+            retries=args.retries,
+            deadline=max(self.timeout, self.interval * 0.9),
+            max_in_flight=args.max_in_flight,
+            guard=make_guard(args.production),
+            limits=self.limits,
         )
-        receiver.start()
-    server, _ = start_http_server(listen[1], listen[0], registry=registry)
-    log.info("serving http://%s:%d/metrics for %d targets", *listen, len(polled))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await poller.run(interval, stop)
-    finally:
-        server.shutdown()
-        server.server_close()
-        if receiver is not None:
-            receiver.close()
-        poller.close()
-        if sink is not sys.stdout:
-            sink.close()
+        registry.register(SnmpCollector(lambda: poller.results, links, link_capacities(topo)))
+        trap_state = TrapState(self.targets)
+        registry.register(trap_state)
+        self.sink = sys.stdout if args.events == "-" else open(args.events, "a")  # noqa: SIM115
+        if self.traps_at is not None:
+            self.receiver = TrapReceiver(
+                *self.traps_at,
+                trap_state,
+                communities=trap_communities(topo, self.decryptor),
+                users={t.usm for t in self.targets if t.usm is not None},
+                targets=self.targets,
+                links=links,
+                settings=trap_settings(topo),
+                polled=lambda: poller.results,
+                sink=self.sink,
+            )
+            self.receiver.start()
+        return f" for {len(self.polled)} targets"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.poller.run(self.interval, stop)
+
+    async def close(self) -> None:
+        if self.receiver is not None:
+            self.receiver.close()
+        self.poller.close()
+        if self.sink is not sys.stdout:
+            self.sink.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        asyncio.run(serve(args))
-    except EmopsError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a port already taken, a file that cannot be opened
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return serve.main(build_parser(), SnmpExporter, log, argv)
 
 
 if __name__ == "__main__":

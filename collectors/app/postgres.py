@@ -13,6 +13,8 @@ and is not caught up (no timestamp to measure from).
 
 from __future__ import annotations
 
+import asyncpg  # loaded only by agents that read a database: ops.py imports this on use
+
 from collectors.app.results import Result, failure
 
 CONNECTIONS_SQL = """
@@ -43,8 +45,6 @@ STATES = (
 
 
 def _reason(exc: BaseException) -> str:
-    import asyncpg
-
     if isinstance(exc, TimeoutError):
         return "timeout"
     if isinstance(
@@ -62,8 +62,6 @@ async def sample(
     host: str, port: int, user: str, database: str, password: str | None, timeout: float
 ) -> Result:
     """Read one server; {"ok": False, "error": reason} when it cannot be read."""
-    import asyncpg  # only agents that read a database pay for the import
-
     try:
         conn = await asyncpg.connect(
             host=host,
