@@ -299,7 +299,7 @@ def main(argv: list[str]) -> int:
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("specs", nargs="+", metavar="ADDRESS:PORT=MODE[+MODE]")
+    p.add_argument("specs", nargs="*", metavar="ADDRESS:PORT=MODE[+MODE]")
     p.add_argument("--rows", type=int, default=20, help="rows per table (unless endless)")
     p.add_argument("--delay", type=float, default=0.3, help="seconds a slow answer waits")
     args = p.parse_args(argv)
