@@ -37,6 +37,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from emops.commandline import report_problems
 from emops.errors import EmopsError
 from lab import processes
 from lab.paths import device_dir, lab_dir
@@ -297,9 +298,7 @@ def main(args: list[str] | None = None) -> int:
         else:
             kill_service(ns.device, ns.name)
     except EmopsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
+        return report_problems(exc)
     return 0
 
 
