@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectors.snmp.ber import (  # the same bounds-checked reader as the poller's codec
-    OCTET_STRING,
-    SEQUENCE,
     MalformedPacket,
-    _expect,
-    _integer,
+    V3Header,
+    read_community,
+    read_v3_header,
+    read_version,
 )
 from collectors.snmp.session import UsmCredentials
 
@@ -49,7 +49,6 @@ AUTH_HASHES: dict[str, tuple[Callable[..., Any], int]] = {
     "SHA512": (hashlib.sha512, 48),
 }
 FLAG_AUTH, FLAG_PRIV = 0x01, 0x02
-USM = 3  # msgSecurityModel
 MAX_ENGINES = 256
 RATE, BURST = 100.0, 200.0  # traps per second per source, and the burst a source may send
 
@@ -85,38 +84,6 @@ class V3User:
         return bytes(digest(self.auth_master + engine_id + self.auth_master).digest())
 
 
-@dataclass(frozen=True)
-class V3Header:
-    """The clear-text fields of an SNMPv3 message that authentication needs."""
-
-    flags: int
-    engine_id: bytes
-    user: bytes
-    auth_at: tuple[int, int]  # where msgAuthenticationParameters' content lies
-
-
-def read_v3_header(data: bytes) -> V3Header:
-    """The v3 header of `data` (raises MalformedPacket)."""
-    start, stop = _expect(data, 0, len(data), SEQUENCE)
-    _, pos = _integer(data, start, stop)  # msgVersion, checked by the caller
-    glob_start, glob_stop = _expect(data, pos, stop, SEQUENCE)
-    _, at = _integer(data, glob_start, glob_stop)  # msgID
-    _, at = _integer(data, at, glob_stop)  # msgMaxSize
-    flags_start, at = _expect(data, at, glob_stop, OCTET_STRING)
-    model, _ = _integer(data, at, glob_stop)
-    if at - flags_start != 1 or model != USM:
-        raise MalformedPacket("not a one-octet msgFlags with the USM security model")
-    sp_start, sp_stop = _expect(data, glob_stop, stop, OCTET_STRING)
-    start, stop = _expect(data, sp_start, sp_stop, SEQUENCE)
-    eid_start, pos = _expect(data, start, stop, OCTET_STRING)
-    engine_id = data[eid_start:pos]
-    _, pos = _integer(data, pos, stop)  # msgAuthoritativeEngineBoots
-    _, pos = _integer(data, pos, stop)  # msgAuthoritativeEngineTime
-    user_start, pos = _expect(data, pos, stop, OCTET_STRING)
-    auth_at = _expect(data, pos, stop, OCTET_STRING)
-    return V3Header(data[flags_start], engine_id, data[user_start:pos], auth_at)
-
-
 class RateLimit:
     """A token bucket per source address: `rate` traps a second, `burst` at once.
 
@@ -136,13 +103,6 @@ class RateLimit:
         allowed = tokens >= 1.0
         self._buckets[source] = (tokens - 1.0 if allowed else tokens, now)
         return allowed
-
-
-def _head(data: bytes) -> tuple[int, int, int]:
-    """(msgVersion, where the next field starts, end of the message)."""
-    start, stop = _expect(data, 0, len(data), SEQUENCE)
-    version, pos = _integer(data, start, stop)
-    return version, pos, stop
 
 
 class TrapGate:
@@ -175,10 +135,9 @@ class TrapGate:
             return "unknown_source"
         header = None
         try:
-            version, pos, stop = _head(datagram)
+            version = read_version(datagram)
             if version in (0, 1):  # v1, v2c
-                start, end = _expect(datagram, pos, stop, OCTET_STRING)
-                authentic = datagram[start:end] in self.communities
+                authentic = read_community(datagram) in self.communities
             elif version == 3:
                 header = read_v3_header(datagram)
                 authentic = self._authentic(header, datagram)

@@ -16,6 +16,7 @@ instead of an integer that breaks float conversion downstream.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 VERSION_2C: Final = 1
@@ -342,27 +343,60 @@ def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
     return request_id, status, index, varbinds, community
 
 
-def peek_v3_security(data: bytes) -> tuple[bytes, bytes] | None:
-    """(authoritative engine ID, user name) of an SNMPv3 message, None if not v3.
+def _message_head(data: bytes) -> tuple[int, int, int]:
+    """(msgVersion, where the next field starts, end of the message)."""
+    start, stop = _expect(data, 0, len(data), SEQUENCE)
+    version, pos = _integer(data, start, stop)
+    return version, pos, stop
 
-    The trap receiver needs these before pysnmp sees the message: a v3 trap is
+
+def read_version(data: bytes) -> int:
+    """The message's version field: 0 v1, 1 v2c, 3 v3 (raises MalformedPacket)."""
+    return _message_head(data)[0]
+
+
+def read_community(data: bytes) -> bytes:
+    """The community of a v1/v2c message (raises MalformedPacket)."""
+    _, pos, stop = _message_head(data)
+    start, end = _expect(data, pos, stop, OCTET_STRING)
+    return data[start:end]
+
+
+USM: Final = 3  # msgSecurityModel of the User-based Security Model
+
+
+@dataclass(frozen=True)
+class V3Header:
+    """The clear-text fields of an SNMPv3 message that authentication needs."""
+
+    flags: int
+    engine_id: bytes
+    user: bytes
+    auth_at: tuple[int, int]  # where msgAuthenticationParameters' content lies
+
+
+def read_v3_header(data: bytes) -> V3Header:
+    """The clear-text v3 header of `data` (raises MalformedPacket).
+
+    The trap receiver needs it before pysnmp sees the message: a v3 trap is
     authenticated with keys localised to the *sender's* engine ID, which the
     receiver cannot know in advance.
     """
-    try:
-        end = len(data)
-        start, stop = _expect(data, 0, end, SEQUENCE)
-        version, pos = _integer(data, start, stop)
-        if version != 3:
-            return None
-        _, pos = _expect(data, pos, stop, SEQUENCE)  # msgGlobalData
-        sp_start, sp_stop = _expect(data, pos, stop, OCTET_STRING)
-        start, stop = _expect(data, sp_start, sp_stop, SEQUENCE)
-        eid_start, pos = _expect(data, start, stop, OCTET_STRING)
-        engine_id = data[eid_start:pos]
-        _, pos = _integer(data, pos, stop)  # boots
-        _, pos = _integer(data, pos, stop)  # time
-        user_start, pos = _expect(data, pos, stop, OCTET_STRING)
-        return engine_id, data[user_start:pos]
-    except (MalformedPacket, IndexError):
-        return None
+    start, stop = _expect(data, 0, len(data), SEQUENCE)
+    _, pos = _integer(data, start, stop)  # msgVersion, checked by the caller
+    glob_start, glob_stop = _expect(data, pos, stop, SEQUENCE)
+    _, at = _integer(data, glob_start, glob_stop)  # msgID
+    _, at = _integer(data, at, glob_stop)  # msgMaxSize
+    flags_start, at = _expect(data, at, glob_stop, OCTET_STRING)
+    model, _ = _integer(data, at, glob_stop)
+    if at - flags_start != 1 or model != USM:
+        raise MalformedPacket("not a one-octet msgFlags with the USM security model")
+    sp_start, sp_stop = _expect(data, glob_stop, stop, OCTET_STRING)
+    start, stop = _expect(data, sp_start, sp_stop, SEQUENCE)
+    eid_start, pos = _expect(data, start, stop, OCTET_STRING)
+    engine_id = data[eid_start:pos]
+    _, pos = _integer(data, pos, stop)  # msgAuthoritativeEngineBoots
+    _, pos = _integer(data, pos, stop)  # msgAuthoritativeEngineTime
+    user_start, pos = _expect(data, pos, stop, OCTET_STRING)
+    auth_at = _expect(data, pos, stop, OCTET_STRING)
+    return V3Header(data[flags_start], engine_id, data[user_start:pos], auth_at)

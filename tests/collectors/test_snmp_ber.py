@@ -90,9 +90,15 @@ def test_peek_v3_reads_engine_and_user() -> None:
     )
     header = _tlv(0x30, ber._int(1) + ber._int(65507) + _tlv(0x04, b"\x07") + ber._int(3))
     msg = _tlv(0x30, ber._int(3) + header + _tlv(0x04, usm) + _tlv(0x04, b"ciphertext"))
-    assert ber.peek_v3_security(msg) == (b"\x80\x00\x00\x01", b"emops-monitor")
-    assert ber.peek_v3_security(response([])) is None
-    assert ber.peek_v3_security(b"\x30\x03") is None
+    header = ber.read_v3_header(msg)
+    assert (header.engine_id, header.user, header.flags) == (
+        b"\x80\x00\x00\x01",
+        b"emops-monitor",
+        7,
+    )
+    for not_v3 in (response([]), b"\x30\x03"):
+        with pytest.raises(ber.MalformedPacket):
+            ber.read_v3_header(not_v3)
 
 
 # --- every type bounded as RFC 2578 defines it ----------------------------------
