@@ -99,7 +99,7 @@ def main() -> None:
 
 def live(args: argparse.Namespace) -> None:
     """Render against the twin's own Prometheus, with the twin's size."""
-    from lab.build import running_sites
+    from lab.bringup import running_sites
 
     sites = running_sites(LAB)
     topo = load_topology(LAB, sites)

@@ -17,7 +17,7 @@ import os
 import time
 from pathlib import Path
 
-from lab.build import lab_down, lab_up, read_state
+from lab.bringup import lab_down, lab_up, read_state
 from lab.processes import device_processes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,16 +12,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from capacity.cli import register as register_capacity
+from capacity.capacity_cli import register as register_capacity
 from control.monitor_cli import register as register_monitor
-from dashboard.cli import register as register_dashboard
+from dashboard.dashboard_cli import register as register_dashboard
 from emops import __version__
 from emops.commandline import report_problems
 from emops.errors import EmopsError
 from emops.inventory_cli import register as register_inventory
-from emops.vendor.cli import register as register_vendor
-from lab.cli import register as register_lab
-from loadtest.cli import register as register_campaign
+from emops.vendor.vendor_cli import register as register_vendor
+from lab.lab_cli import register as register_lab
+from loadtest.campaign_cli import register as register_campaign
 
 
 class _Parser(argparse.ArgumentParser):

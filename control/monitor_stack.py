@@ -38,7 +38,7 @@ from emops.monitoring.generate import ALERTMANAGER_FILE, PROMETHEUS_FILE, genera
 from emops.monitoring.hashmod import shard_port
 from emops.monitoring.settings import settings_for
 from emops.topology import Topology, cut_to_sites, load_topology
-from lab.build import running_sites
+from lab.bringup import running_sites
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"

@@ -1,6 +1,6 @@
 """Device runtime: a bare network namespace turned into a light container.
 
-Each device gets, on top of its network namespace (made by lab.build), its own
+Each device gets, on top of its network namespace (made by lab.bringup), its own
 mount, UTS and IPC namespaces held open by one *anchor* process:
 
 - hostname = the device name (also written to the device's /etc/hostname, /etc/hosts);

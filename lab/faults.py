@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from emops.errors import EmopsError
 from emops.topology.model import LAB_MGMT_IFNAME, Topology
 from lab import kernel
-from lab.build import load_lab, read_state
+from lab.bringup import load_lab, read_state
 from lab.device import freeze_device, thaw_device
 from lab.paths import ground_truth_file
 from lab.plan import LabPlan, Port

@@ -2,7 +2,7 @@
 
 Pure data, no side effects, so it is tested without root. The plan says which
 network namespaces, veth pairs, bridges, addresses and token-bucket shapers
-make up the twin's "hardware and cabling"; `lab.build` applies it.
+make up the twin's "hardware and cabling"; `lab.bringup` applies it.
 
 How the twin stands in for what the kernel lacks:
 - one namespace per device, named after the device;

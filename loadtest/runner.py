@@ -395,7 +395,7 @@ def check_fault_targets(campaign: Campaign, plan: Any) -> None:
 
 def twin_setup(campaign: Campaign, target: str | None, production: bool) -> RunSetup:
     """Workers in the client namespaces, load to the service VIP, faults through the lab."""
-    from lab.build import read_state
+    from lab.bringup import read_state
     from lab.faults import Lab
     from loadtest.placement import master_host, service_url, twin_workers
 

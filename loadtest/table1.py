@@ -2,7 +2,7 @@
 
 The paper compares "the value output by the system" with the real value for
 bulk transfers. emops does it on a private pair of namespaces joined by a veth
-pair shaped with tbf (as the twin shapes its WAN links, lab/build.py), so the
+pair shaped with tbf (as the twin shapes its WAN links, lab/bringup.py), so the
 measurement needs nothing of the twin and touches nothing else:
 
 - bulk (F, R): the planner's B = 8*F*O/R (capacity/formulas.py, O as the shaper
@@ -195,7 +195,7 @@ def _run(argv: list[str], check: bool = True) -> str:
 
 
 def tbf_line(dev: str, rate_bps: float) -> list[str]:
-    """tbf as lab/build.py shapes twin links: burst of two frames or 10 ms, 100 ms queue."""
+    """tbf as lab/bringup.py shapes twin links: burst of two frames or 10 ms, 100 ms queue."""
     rate = int(rate_bps)
     burst = max(3200, rate // 8 // 100)
     shaper = ["tbf", "rate", f"{rate}bit", "burst", str(burst), "latency", "100ms"]

@@ -13,6 +13,6 @@ The shape is documented in docs/structured-config.md.
 
 from __future__ import annotations
 
-from emops.structured.build import CONTRIBUTORS, structured_config, structured_configs
+from emops.structured.pipeline import CONTRIBUTORS, structured_config, structured_configs
 
 __all__ = ["CONTRIBUTORS", "structured_config", "structured_configs"]

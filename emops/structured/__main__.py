@@ -9,7 +9,7 @@ import yaml
 
 from emops.commandline import report_problems
 from emops.errors import EmopsError
-from emops.structured.build import structured_configs
+from emops.structured.pipeline import structured_configs
 from emops.structured.plain import plain
 from emops.topology import load_topology
 

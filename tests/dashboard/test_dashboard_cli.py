@@ -6,7 +6,7 @@ import pytest
 from pagetest import LAB
 
 from control.emops_cli import main
-from dashboard.cli import streamlit_command
+from dashboard.dashboard_cli import streamlit_command
 from dashboard.settings import DashboardSettings, check_address
 from emops.errors import EmopsError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from emops.errors import EmopsError
-from lab.build import load_lab
+from lab.bringup import load_lab
 from loadtest.campaign import Workers, load_campaign
 from loadtest.placement import (
     WorkerSpot,

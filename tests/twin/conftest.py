@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from testkit import require_namespaces
 
-from lab.build import lab_down, lab_up, read_state
+from lab.bringup import lab_down, lab_up, read_state
 
 from .kit import MEASURED, ROOT, run_site, tail, wait_for_service
 

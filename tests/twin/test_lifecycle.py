@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from lab import kernel
-from lab.build import NFT_TABLE, lab_down, lab_up, read_state
+from lab.bringup import NFT_TABLE, lab_down, lab_up, read_state
 from lab.paths import lab_dir
 from lab.plan import FABRIC_NS, MGMT_BRIDGE
 

@@ -11,7 +11,7 @@ import pytest
 
 from emops.topology.model import LAB_PREFIX
 from lab import kernel
-from lab.build import NFT_TABLE, lab_status, verify_isolation
+from lab.bringup import NFT_TABLE, lab_status, verify_isolation
 from lab.faults import Lab, ground_truth
 from lab.paths import ground_truth_file
 from lab.plan import FABRIC_NS, MGMT_BRIDGE

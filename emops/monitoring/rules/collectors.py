@@ -6,7 +6,7 @@ needs data to fire.
 
 from __future__ import annotations
 
-from emops.monitoring.rules.build import alert, rule_group
+from emops.monitoring.rules.constructors import alert, rule_group
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from emops.monitoring.inventory_view import Database, databases
 from emops.monitoring.promql import evidence, literal, quote
-from emops.monitoring.rules.build import alert, rule_group
+from emops.monitoring.rules.constructors import alert, rule_group
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
 

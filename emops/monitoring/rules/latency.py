@@ -9,7 +9,7 @@ because a fault campaign lasts minutes, not days.
 
 from __future__ import annotations
 
-from emops.monitoring.rules.build import alert, record, rule_group
+from emops.monitoring.rules.constructors import alert, record, rule_group
 from emops.monitoring.settings import BurnWindow, MonitorSettings
 from emops.topology import Topology
 

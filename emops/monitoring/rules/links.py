@@ -9,7 +9,7 @@ link (its municipal end), not the site of the device that measured it.
 from __future__ import annotations
 
 from emops.monitoring.promql import evidence, labelled, up_down
-from emops.monitoring.rules.build import alert, record, rule_group
+from emops.monitoring.rules.constructors import alert, record, rule_group
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from emops.monitoring.inventory_view import databases, service_vips
 from emops.monitoring.promql import camel, devices_selector, evidence, literal, quote
-from emops.monitoring.rules.build import alert, record, rule_group
+from emops.monitoring.rules.constructors import alert, record, rule_group
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from emops.monitoring.inventory_view import VrrpPair, vrrp_pairs
 from emops.monitoring.promql import devices_selector, evidence, literal
-from emops.monitoring.rules.build import alert, rule_group
+from emops.monitoring.rules.constructors import alert, rule_group
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
 

@@ -83,7 +83,7 @@ def settings_from_args(args: argparse.Namespace) -> DashboardSettings:
     """Validated settings; the inventory must load (its errors are the user's to fix)."""
     sites = args.sites
     if sites is None and load_topology(args.inventory).is_lab:
-        from lab.build import running_sites
+        from lab.bringup import running_sites
 
         sites = running_sites(args.inventory)
     load_topology(args.inventory, sites)  # --sites in range

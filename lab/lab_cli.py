@@ -83,14 +83,14 @@ def _sites(text: str) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from lab.build import lab_up
+    from lab.bringup import lab_up
 
     lab_up(args.inventory, args.sites)
     return 0
 
 
 def _down(args: argparse.Namespace) -> int:
-    from lab.build import lab_down, require_root
+    from lab.bringup import lab_down, require_root
 
     require_root()
     if not Path(args.inventory).is_dir():  # a broken inventory may clean up; a typo may not
@@ -102,7 +102,7 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from lab.build import lab_status
+    from lab.bringup import lab_status
 
     status = lab_status()
     if args.json:
@@ -129,7 +129,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _fault(args: argparse.Namespace) -> int:
-    from lab.build import require_root
+    from lab.bringup import require_root
     from lab.faults import Lab
 
     require_root()
