@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from ipaddress import IPv4Address
 from pathlib import Path
 
@@ -262,3 +263,21 @@ def test_malformed_yaml_is_reported_not_raised(tiny):
     (tiny / "group_vars" / "all" / "links.yml").write_text("links: [ {name: x\n")
     found = problems_of(tiny)
     assert len(found) == 1 and found[0].startswith("inventory:")
+
+
+def test_the_same_relative_path_from_two_directories_reads_two_inventories(tmp_path, monkeypatch):
+    # ansible-core caches the real path of each inventory source string: a relative
+    # path read again from another working directory must not reuse the first one's
+    # group_vars (the CLI tests run commands from scratch directories in-process).
+    for name in ("first", "second"):
+        shutil.copytree(TINY, tmp_path / name / "inv")
+    replace_in(
+        tmp_path / "second" / "inv" / "group_vars" / "alpha.yml",
+        "description: Alpha company",
+        "description: Alpha second",
+    )
+    seen = []
+    for name in ("first", "second"):
+        monkeypatch.chdir(tmp_path / name)
+        seen.append(load_topology(Path("inv")).sites["alpha"].description)
+    assert seen == ["Alpha company", "Alpha second"]

@@ -94,7 +94,10 @@ def read_inventory(path: str | os.PathLike[str]) -> RawInventory:
 
     loader = DataLoader()
     try:
-        manager = InventoryManager(loader=loader, sources=[str(inv_path)])
+        # An absolute source: ansible-core caches the real path of each source string
+        # (host_group_vars.CANONICAL_PATHS), so a relative one read again from another
+        # working directory would pick up the first directory's group_vars.
+        manager = InventoryManager(loader=loader, sources=[str(inv_path.resolve())])
         sources = manager._sources
         own: dict[str, dict[str, Any]] = {}
         for name, group in manager.groups.items():
