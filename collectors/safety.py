@@ -15,9 +15,9 @@ import struct
 from ipaddress import IPv4Address, IPv4Network, ip_address
 
 from emops import netaddr
+from emops.netaddr import LOOPBACK
 from emops.topology.model import LAB_PREFIX
 
-LOOPBACK = IPv4Network("127.0.0.0/8")
 ROUTES = "/proc/net/route"
 
 

@@ -1,7 +1,10 @@
-"""Listen addresses, ports and URLs as users type them, checked once for every tool.
+"""Listen addresses, ports and URLs as users type them, and the safety rule's address
+ranges, checked once for every tool.
 
-Safety rule: emops services listen only on loopback or, where a
-caller allows it, on the twin's 198.18.0.0/15; never on all interfaces. Only
+Safety rule: emops services listen only on loopback or, where a caller allows
+it, on the twin's 198.18.0.0/15, never on all interfaces; probes and load go
+only to those ranges unless pointed at the production inventory (SAFE_NETWORKS,
+is_safe_address; the collectors and the load test apply it to their targets). Only
 ASCII is accepted: Python's int() reads `²` or `٩٠` as digits and urllib
 raises ValueError on a port above 65535, both of which used to escape as
 tracebacks instead of one error line.
@@ -16,8 +19,19 @@ from emops.errors import EmopsError
 from emops.topology.model import LAB_PREFIX
 from emops.units import parse_int
 
-LOOPBACK_V4 = ipaddress.IPv4Network("127.0.0.0/8")
+LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+SAFE_NETWORKS = (LOOPBACK, LAB_PREFIX)
 _IPV6_LOOPBACK = ipaddress.IPv6Address("::1")
+
+
+def is_safe_address(text: str) -> bool:
+    """True for 127.0.0.0/8, ::1 (and IPv4-mapped forms of both ranges) and 198.18.0.0/15."""
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is None:
+            return address == _IPV6_LOOPBACK
+        address = address.ipv4_mapped
+    return any(address in net for net in SAFE_NETWORKS)
 
 
 def _plain(text: str, field: str, example: str) -> None:
@@ -65,7 +79,7 @@ def parse_listen(
         ) from None
     allowed = (address == _IPV6_LOOPBACK and names) or (
         isinstance(address, ipaddress.IPv4Address)
-        and (address in LOOPBACK_V4 or (lab and address in LAB_PREFIX))
+        and (address in LOOPBACK or (lab and address in LAB_PREFIX))
     )
     if not allowed:
         ranges = "127.0.0.0/8" + (f" and the lab's {LAB_PREFIX}" if lab else "")

@@ -21,6 +21,7 @@ from ipaddress import ip_address, ip_network
 
 from emops.errors import EmopsError
 from emops.files import write_atomic
+from emops.netaddr import LOOPBACK
 from emops.topology import cut_to_sites, load_topology
 from emops.topology.model import LAB_PREFIX, Topology
 from lab import kernel
@@ -33,7 +34,6 @@ from lab.sshd import ensure_lab_keys, start_sshd
 
 NFT_TABLE = "emops_lab"
 DEFAULT_SITES = 3
-LOOPBACK = ip_network("127.0.0.0/8")
 QUIET_SYSCTLS = {  # a quiet, IPv4-only twin: no autoconfigured IPv6 leaves a namespace
     "net.ipv6.conf.all.disable_ipv6": "1",
     "net.ipv6.conf.default.disable_ipv6": "1",

@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from emops.errors import EmopsError
-from emops.netaddr import split_url
-from emops.topology.model import LAB_PREFIX, Topology
+from emops.netaddr import is_safe_address, split_url
+from emops.topology.model import Topology
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
-ALLOWED = (LOOPBACK, LAB_PREFIX)
 PRODUCTION_INVENTORY = "inventory/province"
 _HINT = "target loopback or the twin (198.18.0.0/15)"
 
@@ -39,16 +37,6 @@ def resolve(host: str) -> list[str]:
     except (socket.gaierror, UnicodeError) as exc:
         raise EmopsError.of("--host", f"cannot resolve {host!r}: {exc}", _HINT) from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def is_lab_address(text: str) -> bool:
-    """True for 127.0.0.0/8, ::1 (and IPv4-mapped forms of both ranges) and 198.18.0.0/15."""
-    address = ipaddress.ip_address(text.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is None:
-            return address == ipaddress.IPv6Address("::1")
-        address = address.ipv4_mapped
-    return any(address in net for net in ALLOWED)
 
 
 @dataclass(frozen=True)
@@ -122,7 +110,7 @@ def check_target(
         addresses = resolver(host)
     if not addresses:
         raise EmopsError.of(field, f"{host!r} resolves to no address", _HINT)
-    outside = [a for a in addresses if not is_lab_address(a)]
+    outside = [a for a in addresses if not is_safe_address(a)]
     if outside and not production:
         shown = host if host == outside[0] else f"{host} ({outside[0]})"
         raise EmopsError.of(

@@ -32,7 +32,8 @@ from typing import Any
 from collectors.app.agent import LINE_LIMIT
 from collectors.app.ops import Ops
 from collectors.app.results import Result, failure
-from collectors.safety import LOOPBACK, connected_networks, unsafe_reason
+from collectors.safety import connected_networks, unsafe_reason
+from emops.netaddr import LOOPBACK
 from emops.topology.model import LAB_PREFIX
 
 log = logging.getLogger("collectors.app.vantage")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emops.errors import EmopsError
-from loadtest.safety import check_target, is_lab_address, production_hosts, resolve
+from emops.netaddr import is_safe_address
+from loadtest.safety import check_target, production_hosts, resolve
 
 INVENTORY = {"hq-lb1", "10.1.100.10", "10.254.0.16"}
 
@@ -35,7 +36,7 @@ def no_inventory() -> set[str]:
 def test_lab_and_loopback_accepted(url: str) -> None:
     target = check_target(url, inventory_hosts=no_inventory)
     assert not target.production
-    assert is_lab_address(target.addresses[0])
+    assert is_safe_address(target.addresses[0])
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_hostname_resolving_partly_elsewhere_refused() -> None:
 
 
 def test_localhost_really_resolves_to_loopback() -> None:
-    assert all(is_lab_address(a) for a in resolve("localhost"))
+    assert all(is_safe_address(a) for a in resolve("localhost"))
     assert check_target("http://localhost:1").pinned_url.startswith("http://")
 
 
