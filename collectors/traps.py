@@ -201,6 +201,7 @@ class TrapReceiver:
 
     def start(self) -> None:
         """Bind and start receiving (inside a running asyncio loop)."""
+        # pysnmp (~0.2 s) loads when a receiver starts, so --print-config and bad input stay fast
         from pysnmp.carrier.asyncio.dgram import udp
         from pysnmp.entity import config, engine
         from pysnmp.entity.rfc3413 import ntfrcv
@@ -232,6 +233,7 @@ class TrapReceiver:
 
     def _learn_engine(self, engine_id: bytes, creds: UsmCredentials) -> None:
         """Register `creds` for an engine whose message just authenticated."""
+        # pysnmp: loaded by start(), kept off the module's top for the same reason
         from pysnmp.entity import config
         from pysnmp.proto.rfc1902 import OctetString
 
@@ -254,6 +256,7 @@ class TrapReceiver:
         )
 
     def _forget_engine(self, engine_id: bytes, creds: UsmCredentials) -> None:
+        # pysnmp: loaded by start(), kept off the module's top for the same reason
         from pysnmp.entity import config
         from pysnmp.proto.rfc1902 import OctetString
 

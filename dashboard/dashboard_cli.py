@@ -29,6 +29,7 @@ from emops.errors import EmopsError
 from emops.netaddr import parse_port
 from emops.topology import load_topology
 from emops.units import parse_int
+from lab.bringup import running_sites
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -83,8 +84,6 @@ def settings_from_args(args: argparse.Namespace) -> DashboardSettings:
     """Validated settings; the inventory must load (its errors are the user's to fix)."""
     sites = args.sites
     if sites is None and load_topology(args.inventory).is_lab:
-        from lab.bringup import running_sites
-
         sites = running_sites(args.inventory)
     load_topology(args.inventory, sites)  # --sites in range
     if Path(args.campaigns).exists() and not Path(args.campaigns).is_dir():  # none yet is fine

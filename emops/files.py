@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import yaml
+
 from emops.errors import EmopsError
 
 
@@ -55,8 +57,6 @@ def read_yaml(
 ) -> object:
     """The YAML document at `path` (read by `parse`, default yaml.safe_load); a syntax
     error is one EmopsError with `path:line`."""
-    import yaml
-
     text = read_text(path, field)
     try:
         return (parse or yaml.safe_load)(text)

@@ -23,8 +23,9 @@ import os
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from enum import StrEnum
-from functools import cache
 from typing import Any, Protocol, TypeVar
+
+import yaml
 
 from emops.errors import EmopsError, Problem
 from emops.files import read_yaml
@@ -98,7 +99,7 @@ class YamlMarks:
 
     def parse(self, text: str) -> object:
         """The document in `text`, noting where each container and key starts."""
-        loader = _marking_loader()(text)
+        loader = _MarkingLoader(text)
         try:
             data = loader.get_single_data()
         finally:
@@ -111,37 +112,31 @@ class YamlMarks:
         return data
 
 
-@cache
-def _marking_loader() -> Any:
-    import yaml  # on first use, like emops.files
+class _MarkingLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of each container and mapping key."""
 
-    class Loader(yaml.SafeLoader):
-        """SafeLoader that records the line of each container and mapping key."""
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.containers: list[tuple[object, int]] = []
+        self.key_lines: list[tuple[yaml.Node, dict[object, int]]] = []
+        self.node_data: dict[yaml.Node, object] = {}
 
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self.containers: list[tuple[object, int]] = []
-            self.key_lines: list[tuple[yaml.Node, dict[object, int]]] = []
-            self.node_data: dict[yaml.Node, object] = {}
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        data = super().construct_object(node, deep)
+        if isinstance(data, dict | list) and node not in self.node_data:
+            self.node_data[node] = data
+            self.containers.append((data, node.start_mark.line + 1))
+        return data
 
-        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-            data = super().construct_object(node, deep)
-            if isinstance(data, dict | list) and node not in self.node_data:
-                self.node_data[node] = data
-                self.containers.append((data, node.start_mark.line + 1))
-            return data
-
-        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-            mapping = super().construct_mapping(node, deep)  # flattens `<<:` merges first
-            lines: dict[object, int] = {}
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if isinstance(key, str | int | float | bool) or key is None:
-                    lines.setdefault(key, key_node.start_mark.line + 1)
-            self.key_lines.append((node, lines))
-            return mapping
-
-    return Loader
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        mapping = super().construct_mapping(node, deep)  # flattens `<<:` merges first
+        lines: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str | int | float | bool) or key is None:
+                lines.setdefault(key, key_node.start_mark.line + 1)
+        self.key_lines.append((node, lines))
+        return mapping
 
 
 def read_marked_yaml(path: str | os.PathLike[str], field: str) -> tuple[object, YamlMarks]:

@@ -10,6 +10,8 @@ from emops.commandline import checked
 from emops.errors import EmopsError
 from emops.inventory_cli import add_inventory_arg
 from emops.units import format_rate, parse_int
+from lab.bringup import lab_down, lab_status, lab_up, require_root
+from lab.faults import Lab, ground_truth
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -83,15 +85,11 @@ def _sites(text: str) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from lab.bringup import lab_up
-
     lab_up(args.inventory, args.sites)
     return 0
 
 
 def _down(args: argparse.Namespace) -> int:
-    from lab.bringup import lab_down, require_root
-
     require_root()
     if not Path(args.inventory).is_dir():  # a broken inventory may clean up; a typo may not
         raise EmopsError.of(
@@ -102,8 +100,6 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from lab.bringup import lab_status
-
     status = lab_status()
     if args.json:
         print(json.dumps(status, indent=2))
@@ -129,9 +125,6 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _fault(args: argparse.Namespace) -> int:
-    from lab.bringup import require_root
-    from lab.faults import Lab
-
     require_root()
     lab = Lab.attach()
     actions = {
@@ -147,8 +140,6 @@ def _fault(args: argparse.Namespace) -> int:
 
 
 def _ground_truth(args: argparse.Namespace) -> int:
-    from lab.faults import ground_truth
-
     for entry in ground_truth():
         print(json.dumps(entry))
     return 0

@@ -10,6 +10,10 @@ from emops.commandline import checked
 from emops.errors import EmopsError
 from emops.files import check_input_file, check_output_dir
 from emops.units import parse_int
+from loadtest.campaign import load_campaign
+from loadtest.report import latest_results, write_report
+from loadtest.runner import run_campaign
+from loadtest.table1 import load_plan, run_table1, write_table1
 
 DEFAULT_OUT = Path("out/campaigns")
 
@@ -73,9 +77,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from loadtest.campaign import load_campaign
-    from loadtest.runner import run_campaign
-
     campaign = load_campaign(args.name)
     if args.production and not args.target:
         raise EmopsError.of("--production", "needs --target", "name the production URL to load")
@@ -93,8 +94,6 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"results: {out / 'campaign.json'}")
     if not args.no_report:
-        from loadtest.report import write_report
-
         print(f"report: {write_report(out)}")
     troubled = [r["run"] for r in results["runs"] if r["problems"]]
     if troubled:
@@ -103,16 +102,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from loadtest.report import latest_results, write_report
-
     directory = Path(args.dir) if args.dir else latest_results(DEFAULT_OUT)
     print(f"report: {write_report(directory)}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from loadtest.campaign import load_campaign
-
     c = load_campaign(args.name)
     print(
         f"{c.source}: ok - {c.runs} runs of {c.duration_s:g}s, {len(c.faults)} faults, "
@@ -122,9 +117,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _table1(args: argparse.Namespace) -> int:
-    from loadtest.report import write_report
-    from loadtest.table1 import load_plan, run_table1, write_table1
-
     plan = load_plan(args.scenarios) if args.scenarios else load_plan()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = check_output_dir(Path(args.out) if args.out else DEFAULT_OUT / f"table1-{stamp}")

@@ -128,13 +128,22 @@ def to_csv(rows: Sequence[dict[str, str]], fields: Sequence[str]) -> str:
 # --- figures ------------------------------------------------------------------
 
 
-def _png(fig: Any) -> bytes:
-    from matplotlib import pyplot as plt
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
+    # matplotlib loads in ~1 s: only when a figure is drawn, not for every `emops` command
+    import matplotlib
 
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _png(fig: Any) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
+    _pyplot().close(fig)
     return buffer.getvalue()
 
 
@@ -142,12 +151,7 @@ def draw_figure(
     title: str, keys: Sequence[str], unit: str, runs: Sequence[dict], summary: dict
 ) -> bytes:
     """Per-run values of `keys`, each with its mean (line) and 95% interval (band), as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    fig, ax = _pyplot().subplots(figsize=(7, 3.6), dpi=100)
     colours = ("tab:blue", "tab:orange", "tab:red", "tab:green")
     for key, colour in zip(keys, colours, strict=False):
         points = [
@@ -186,12 +190,7 @@ def draw_figure(
 
 def draw_table1(rows: Sequence[dict[str, str]]) -> bytes:
     """Estimate vs measured, side by side per scenario (bits/s), as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.8), dpi=100)
+    fig, ax = _pyplot().subplots(figsize=(8, 3.8), dpi=100)
     xs = range(len(rows))
     est = [float(r["estimate_bps"] or 0) / 1e6 for r in rows]
     got = [float(r["measured_bps"] or 0) / 1e6 for r in rows]

@@ -10,6 +10,7 @@ surprising number can be explained from the same file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from loadtest.campaign import Campaign
@@ -156,8 +157,6 @@ def summarize(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | 
 
 
 def _iso(t: float | None) -> str:
-    from datetime import UTC, datetime
-
     return "" if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
 
 

@@ -25,18 +25,29 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from emops.errors import EmopsError
 from emops.files import make_output_dir, write_atomic
+from lab.bringup import read_state
+from lab.faults import Lab
 from loadtest import alerts as alert_sources
 from loadtest import safety, stages
 from loadtest.campaign import Campaign, FaultSpec
-from loadtest.local import stop_process
-from loadtest.placement import WorkerSpot, worker_command
+from loadtest.local import local_system, stop_process
+from loadtest.placement import (
+    LOOPBACK,
+    WorkerSpot,
+    local_workers,
+    master_host,
+    service_url,
+    twin_workers,
+    worker_command,
+)
 from loadtest.records import append_event, read_events, read_records
-from loadtest.results import score_run
+from loadtest.results import dashboard_summary, score_run, summarize
 from loadtest.scoring import Alert
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -395,16 +406,10 @@ def check_fault_targets(campaign: Campaign, plan: Any) -> None:
 
 def twin_setup(campaign: Campaign, target: str | None, production: bool) -> RunSetup:
     """Workers in the client namespaces, load to the service VIP, faults through the lab."""
-    from lab.bringup import read_state
-    from lab.faults import Lab
-    from loadtest.placement import master_host, service_url, twin_workers
-
     lab = Lab.attach()
     check_fault_targets(campaign, lab.plan)
     url = check_target(target or service_url(lab.topo, campaign.target), production)
     if campaign.workers.placement == "local":
-        from loadtest.placement import local_workers
-
         workers, master = local_workers(campaign.workers), "127.0.0.1"
     else:
         workers = twin_workers(campaign.workers, lab.topo, read_state() or {})
@@ -446,12 +451,6 @@ def run_campaign(
     run_hook: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
     """Every run of the campaign, then campaign.json (runs and mean with 95% interval)."""
-    from datetime import UTC, datetime
-
-    from loadtest.local import local_system
-    from loadtest.placement import LOOPBACK, local_workers
-    from loadtest.results import dashboard_summary, summarize
-
     runs = runs or campaign.runs
     setup = None if local else twin_setup(campaign, target, production)  # checks, no changes
     if local and target is not None:

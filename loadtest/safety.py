@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from emops.errors import EmopsError
 from emops.netaddr import is_safe_address, split_url
+from emops.topology import load_topology
 from emops.topology.model import Topology
 
 PRODUCTION_INVENTORY = "inventory/province"
@@ -67,8 +68,6 @@ def production_hosts(topo: Topology) -> set[str]:
 
 def load_production_hosts(inventory: str = PRODUCTION_INVENTORY) -> set[str]:
     """production_hosts of the inventory at `inventory`, which must be a production one."""
-    from emops.topology import load_topology
-
     topo = load_topology(inventory)
     if topo.is_lab:
         raise EmopsError.of(

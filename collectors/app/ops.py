@@ -22,7 +22,7 @@ class Ops:
         self._session: Any = None  # aiohttp.ClientSession once an HTTP check ran
 
     def _http(self) -> Any:
-        from collectors.app import http_checks
+        from collectors.app import http_checks  # aiohttp (~0.3 s), on first use
 
         if self._session is None:
             self._session = http_checks.new_session()
@@ -31,12 +31,12 @@ class Ops:
     async def run(self, op: str, args: dict[str, Any]) -> Result:
         try:
             if op in ("probe", "stats"):
-                from collectors.app import http_checks
+                from collectors.app import http_checks  # aiohttp (~0.3 s), on first use
 
                 check = http_checks.probe if op == "probe" else http_checks.stats
                 return await check(self._http(), **args)
             if op == "postgres":
-                from collectors.app import postgres
+                from collectors.app import postgres  # asyncpg (~0.1 s), on first use
 
                 return await postgres.sample(**args)
         except TypeError as exc:  # wrong arguments: a bug on the caller's side, said plainly
