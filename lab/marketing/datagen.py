@@ -23,6 +23,7 @@ from datetime import date
 
 import asyncpg
 
+from emops.commandline import report_problems
 from emops.errors import EmopsError
 from lab.marketing import schema
 
@@ -267,8 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = parse_plan(args)
         asyncio.run(generate(args.dsn, plan, force=args.force))
     except EmopsError as exc:
-        print(f"datagen: {exc}", file=sys.stderr)
-        return 2
+        return report_problems(exc, "datagen: ")
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
         print(f"datagen: database error: {exc}".splitlines()[0], file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ from typing import NoReturn
 
 from aiohttp import web
 
+from emops.commandline import BAD_INPUT, report_problems
 from emops.errors import EmopsError
 from lab.marketing.app import Config, create_app
 from lab.marketing.db import check_dsn
@@ -78,11 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         host, port, config, access_log = parse_args(argv)
         asyncio.run(serve(host, port, config, access_log))
     except EmopsError as exc:
-        print(f"marketing service: {exc}", file=sys.stderr)
-        return 2
+        return report_problems(exc, "marketing service: ")
     except OSError as exc:  # e.g. address in use, or not configured on this host
         print(f"marketing service: cannot listen: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     return 0
 
 
