@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 from collectors.families import BAD_VALUE, DropCounts, fill_guarded
 from collectors.links import UNLINKED, LinkRef
 from collectors.snmp.poller import InterfaceSample, PollResult
+from collectors.snmp.profiles import oid_text
 
 DEVICE_LABELS = ["device", "site", "role"]
 INTERFACE_LABELS = [*DEVICE_LABELS, "ifname", "link", "link_role", "member"]
@@ -70,6 +71,7 @@ class SnmpCollector(Collector):
                 dropped.add(r.target.device)
         yield from self._self_report(results, dropped)
         yield from data.values()
+        yield from self._profile_families(results, dropped)
         capacity = GaugeMetricFamily(
             "emops_link_capacity_bits_per_second",
             "Inventory link rate x members (not SNMP)",
@@ -178,6 +180,41 @@ class SnmpCollector(Collector):
                 families["admin"].add_metric(if_labels, 1.0 if ifc.admin_status == IF_UP else 0.0)
             if ifc.high_speed_mbps is not None:
                 families["speed"].add_metric(if_labels, ifc.high_speed_mbps * 1e6)
+
+    @staticmethod
+    def _profile_families(results: list[PollResult], dropped: set[str]) -> Iterator[Metric]:
+        """The device profiles' metrics (collectors/profiles/), the profile in use and
+        the groups it promised that gave nothing: missing data is a signal, not a gap."""
+        info = GaugeMetricFamily(
+            "emops_snmp_profile_info",
+            "1 per polled device: the device profile chosen by its sysObjectID",
+            labels=[*DEVICE_LABELS, "profile", "sysobjectid"],
+        )
+        missing = GaugeMetricFamily(
+            "emops_snmp_profile_missing",
+            "1 if the device's profile promises this group (cpu, memory, ...) but the "
+            "device returned none of it, else 0",
+            labels=[*DEVICE_LABELS, "profile", "group"],
+        )
+        families: dict[str, Metric] = {}
+        for r in results:
+            if not r.up or r.target.device in dropped or not r.profile:
+                continue
+            labels = device_labels(r)
+            info.add_metric([*labels, r.profile, oid_text(r.sys_object_id)], 1.0)
+            for group in sorted({s.spec.group for s in r.profile_samples} | {*r.profile_missing}):
+                missing.add_metric([*labels, r.profile, group], float(group in r.profile_missing))
+            for sample in r.profile_samples:
+                spec = sample.spec
+                family = families.get(spec.name)
+                if family is None:
+                    kind = CounterMetricFamily if spec.type == "counter" else GaugeMetricFamily
+                    names = [*DEVICE_LABELS, *(label.name for label in spec.labels)]
+                    family = families[spec.name] = kind(spec.name, spec.help, labels=names)
+                family.add_metric([*labels, *sample.labels], sample.value)
+        yield info
+        yield missing
+        yield from families.values()
 
     def _interface_labels(self, r: PollResult, ifc: InterfaceSample) -> list[str]:
         ref = self.link_of(r.target.device, ifc.name)

@@ -47,8 +47,21 @@ TIMETICKS = Syntax("TimeTicks", ber.UNSIGNED32)
 COUNTER64 = Syntax("Counter64", ber.UNSIGNED64)
 DISPLAY_STRING = Syntax("DisplayString", max_octets=255)  # SNMPv2-TC: SIZE (0..255)
 OBJECT_IDENTIFIER = Syntax("OBJECT IDENTIFIER", max_octets=5 * ber.MAX_SUB_IDS)
+SYNTAXES = {  # by the name a device profile (collectors/profiles/) gives a column
+    s.name: s
+    for s in (
+        INTEGER32,
+        COUNTER32,
+        GAUGE32,
+        TIMETICKS,
+        COUNTER64,
+        DISPLAY_STRING,
+        OBJECT_IDENTIFIER,
+    )
+}
 
 SYS_UPTIME = encode_oid("1.3.6.1.2.1.1.3")  # SNMPv2-MIB sysUpTime; GETNEXT gives .0
+SYS_OBJECT_ID = encode_oid("1.3.6.1.2.1.1.2")  # SNMPv2-MIB sysObjectID: picks the profile
 
 IF_TABLE = "1.3.6.1.2.1.2.2.1"  # IF-MIB ifEntry
 IF_X_TABLE = "1.3.6.1.2.1.31.1.1.1"  # IF-MIB ifXEntry

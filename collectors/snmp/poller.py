@@ -23,9 +23,12 @@ from collectors.snmp.oids import (
     INTERFACES,
     PROCESSORS,
     STORAGE,
+    SYS_OBJECT_ID,
     SYS_UPTIME,
     TIMETICKS,
+    Table,
 )
+from collectors.snmp.profiles import Profile, ProfileSample, ProfileSet, load_profiles, samples
 from collectors.snmp.session import (
     RequestStats,
     Session,
@@ -35,7 +38,14 @@ from collectors.snmp.session import (
     V3Engine,
     V3Session,
 )
-from collectors.snmp.walk import DEFAULT_LIMITS, Columns, RowMemory, WalkLimits, walk_table
+from collectors.snmp.walk import (
+    DEFAULT_LIMITS,
+    Columns,
+    RowMemory,
+    WalkLimits,
+    WalkResult,
+    walk_table,
+)
 
 log = logging.getLogger(__name__)
 DEADLINE_GRACE = 0.05  # s: the backstop behind the walks' own deadline checks
@@ -53,6 +63,7 @@ class Target:
     usm: UsmCredentials | None = None
     site: str = ""
     role: str = ""
+    platform: str = ""  # the inventory's hint for the device profile
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,10 @@ class PollResult:
     memory_size_bytes: int | None = None
     memory_used_bytes: int | None = None
     interfaces: tuple[InterfaceSample, ...] = ()
+    profile: str = ""  # the device profile used (collectors/profiles/)
+    sys_object_id: bytes | None = None
+    profile_samples: tuple[ProfileSample, ...] = ()
+    profile_missing: tuple[str, ...] = ()  # groups the profile promises that gave nothing
     oids: int = 0  # values read (table cells and scalars)
     packets_total: int = 0
     retries_total: int = 0
@@ -152,6 +167,14 @@ def uptime_from(scalars: list[ber.VarBind]) -> float | None:
     return uptime
 
 
+def sys_object_id_from(scalars: list[ber.VarBind]) -> bytes | None:
+    """sysObjectID.0 (encoded OID), or None when absent or not an OID."""
+    for oid, value in scalars:
+        if oid.startswith(SYS_OBJECT_ID) and isinstance(value, bytes):
+            return value
+    return None
+
+
 def _detail(exc: Exception) -> str:
     return exc.detail if isinstance(exc, SnmpError) and exc.detail else str(exc)
 
@@ -180,6 +203,7 @@ class Poller:
         max_v3_in_flight: int = 16,
         guard: Callable[[Target], str | None] | None = None,
         limits: WalkLimits = DEFAULT_LIMITS,
+        profiles: ProfileSet | None = None,
     ) -> None:
         self.targets = {t.device: t for t in targets}
         self.guard = guard  # a reason not to send to this target now, or None
@@ -190,6 +214,8 @@ class Poller:
         self.max_in_flight = max_in_flight
         self.max_repetitions = max_repetitions
         self.results: dict[str, PollResult] = {}
+        self.profiles = profiles or load_profiles()
+        self._profile: dict[str, Profile] = {}  # device -> profile of its last poll
         self._sessions: dict[str, Session] = {}
         self._memory: dict[str, RowMemory] = {}
         self._v3: dict[UsmCredentials, V3Engine] = {}  # pysnmp keys users by name
@@ -257,11 +283,14 @@ class Poller:
         limits: WalkLimits,
     ) -> PollResult:
         m = self.max_repetitions
-        try:  # the three tables at once; the first failure cancels the rest
+        scalars = (SYS_UPTIME, SYS_OBJECT_ID)
+        profile = self._profile.get(target.device)
+        try:  # the tables at once; the first failure cancels the rest
             async with asyncio.TaskGroup() as group:
                 ifs_task = group.create_task(
-                    walk_table(session, INTERFACES, memory, m, (SYS_UPTIME,), limits)
+                    walk_table(session, INTERFACES, memory, m, scalars, limits)
                 )
+                extra = self._profile_walks(group, target, profile, session, memory, limits)
                 storage_task = group.create_task(
                     walk_table(session, STORAGE, memory, m, limits=limits)
                 )
@@ -275,6 +304,13 @@ class Poller:
             table.check(walked.columns)  # nothing out of its MIB's range becomes a metric
         uptime = uptime_from(ifs.scalars)
         size, used = memory_from(storage.columns)
+        sys_object_id = sys_object_id_from(ifs.scalars)
+        chosen = self.profiles.select(sys_object_id, target.platform)
+        if chosen is not profile:  # first poll, or a new sysObjectID (device swapped, re-imaged)
+            self._profile[target.device] = chosen
+            extra = await self._walk_profile(target, chosen, session, memory, limits)
+        walked, extra_values = self._checked(target, session, chosen, extra)
+        found, missing = samples(chosen, walked)
         stats = session.stats
         return PollResult(
             target=target,
@@ -285,11 +321,88 @@ class Poller:
             memory_size_bytes=size,
             memory_used_bytes=used,
             interfaces=interfaces_from(ifs.columns),
-            oids=ifs.values + storage.values + cpu.values,
+            profile=chosen.name,
+            sys_object_id=sys_object_id,
+            profile_samples=tuple(found),
+            profile_missing=tuple(missing),
+            oids=ifs.values + storage.values + cpu.values + extra_values,
             packets_total=stats.packets,
             retries_total=stats.retries,
             errors_total=dict(stats.errors),
         )
+
+    def _profile_walks(
+        self,
+        group: asyncio.TaskGroup,
+        target: Target,
+        profile: Profile | None,
+        session: Session,
+        memory: RowMemory,
+        limits: WalkLimits,
+    ) -> dict[str, asyncio.Task[WalkResult | None]]:
+        """The profile's tables, walked alongside the built-in ones (known profile)."""
+        if profile is None:
+            return {}
+        return {
+            name: group.create_task(self._walk_own(target, session, table, memory, limits))
+            for name, table in profile.tables.items()
+        }
+
+    async def _walk_own(
+        self, target: Target, session: Session, table: Table, memory: RowMemory, limits: WalkLimits
+    ) -> WalkResult | None:
+        """One profile table; None when its values do not fit its MIB (a value out of
+        range, a bad index): that costs only this table, not the device's poll."""
+        try:
+            return await walk_table(session, table, memory, self.max_repetitions, limits=limits)
+        except SnmpError as exc:
+            if exc.reason != "malformed":
+                raise
+            log.warning("%s: malformed answer: %s", target.device, _detail(exc))
+            return None
+
+    async def _walk_profile(
+        self,
+        target: Target,
+        profile: Profile,
+        session: Session,
+        memory: RowMemory,
+        limits: WalkLimits,
+    ) -> dict[str, asyncio.Task[WalkResult | None]]:
+        """The profile's tables after the fact: first poll of a device, or a new profile."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = self._profile_walks(group, target, profile, session, memory, limits)
+        except BaseExceptionGroup as errors:
+            raise _first(errors) from None
+        return tasks
+
+    @staticmethod
+    def _checked(
+        target: Target,
+        session: Session,
+        profile: Profile,
+        tasks: Mapping[str, asyncio.Task[WalkResult | None]],
+    ) -> tuple[dict[str, Columns], int]:
+        """(table -> columns, values) of the profile's walks. A table whose values do not
+        fit their MIB costs only that table: counted as `profile_malformed`, its metrics
+        then reported missing; the device's other data stays."""
+        walked: dict[str, Columns] = {}
+        values = 0
+        for name, task in tasks.items():
+            result = task.result()
+            if result is not None:
+                try:
+                    profile.tables[name].check(result.columns)
+                except ber.MalformedPacket as exc:
+                    log.warning("%s: %s", target.device, exc)
+                    result = None
+            if result is None:
+                session.stats.error("profile_malformed")
+                continue
+            walked[name] = result.columns
+            values += result.values
+        return walked, values
 
     def _failed(self, target: Target, session: Session, started: float, reason: str) -> PollResult:
         stats: RequestStats = session.stats

@@ -27,6 +27,7 @@ Run standalone (for the exporter tests and the memory benchmark): each
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import random
 import signal
@@ -258,6 +259,84 @@ class HostileAgent(asyncio.DatagramProtocol):
         if endless:  # the largest each type holds
             value = (1 << 64) - 1 if tag == ber.COUNTER64 else (1 << 32) - 1
         return _unsigned(value)
+
+
+# --- an honest agent serving a recording -----------------------------------------
+
+Record = tuple[bytes, int, bytes]  # encoded OID, value tag, encoded value content
+_NUMBER_TAGS = {ber.INTEGER, ber.COUNTER32, ber.GAUGE32, ber.TIMETICKS, ber.COUNTER64}
+
+
+def read_snmprec(path: Path) -> list[Record]:
+    """`OID|TAG|VALUE` lines (snmpsim's .snmprec: TAG is the BER tag number, 2 Integer,
+    4 OctetString as text, 6 OID, 65 Counter32, 66 Gauge32, 67 TimeTicks, 70 Counter64),
+    sorted by OID; `#` lines are comments (where each value comes from)."""
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        try:
+            oid, tag_text, value = line.split("|", 2)
+            tag = int(tag_text)
+            records.append((ber.encode_oid(oid), tag, encode_value(tag, value)))
+        except (ValueError, ber.MalformedPacket) as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from None
+    records.sort(key=lambda r: ber.decode_arcs(r[0]))
+    return records
+
+
+def encode_value(tag: int, text: str) -> bytes:
+    """The BER content of `text` as a value of `tag`."""
+    if tag == ber.INTEGER:
+        return ber._int(int(text))[2:]
+    if tag in _NUMBER_TAGS:
+        return _unsigned(int(text))
+    if tag == ber.OCTET_STRING:
+        return text.encode()
+    if tag == ber.OBJECT_IDENTIFIER:
+        return ber.encode_oid(text)
+    raise ValueError(f"tag {tag} not supported")
+
+
+class RecordingAgent(asyncio.DatagramProtocol):
+    """Answers GETBULKs from a recording, as a correct agent does (lexicographic
+    GETNEXT order, endOfMibView past the last OID)."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.records = sorted(records, key=lambda r: ber.decode_arcs(r[0]))
+        self.keys = [ber.decode_arcs(r[0]) for r in self.records]
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            request = parse_request(data)
+        except ber.MalformedPacket:
+            return
+        out = [self._next(oid)[1] for oid in request.oids[: request.non_repeaters]]
+        repetitions = max(0, request.max_repetitions)
+        columns = [self._column(oid, repetitions) for oid in request.oids[request.non_repeaters :]]
+        out += [vb for row in zip(*columns, strict=True) for vb in row]  # row by row (RFC 3416)
+        if self.transport is not None:
+            message = encode_response(request.request_id, request.community, out)
+            self.transport.sendto(message, addr)
+
+    def _next(self, oid: bytes) -> tuple[bytes, bytes]:
+        """(the next OID, its varbind) after `oid`."""
+        i = bisect.bisect_right(self.keys, ber.decode_arcs(oid))
+        if i >= len(self.records):
+            return oid, _varbind(oid, ber.END_OF_MIB_VIEW, b"")
+        key, tag, content = self.records[i]
+        return key, _varbind(key, tag, content)
+
+    def _column(self, oid: bytes, repetitions: int) -> list[bytes]:
+        out = []
+        for _ in range(repetitions):
+            oid, varbind = self._next(oid)
+            out.append(varbind)
+        return out
 
 
 # --- standalone ------------------------------------------------------------------

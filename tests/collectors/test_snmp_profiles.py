@@ -1,0 +1,250 @@
+"""Device profiles: selection by sysObjectID, and each profile's metrics against a
+recording written from the vendor's public MIB, value by value, over real UDP."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from hostile_agent import Record, RecordingAgent, read_snmprec
+from prometheus_client import CollectorRegistry
+from snmp_fakes import serve_udp
+
+from collectors.exposition import SnmpCollector
+from collectors.snmp import ber
+from collectors.snmp.poller import Poller, PollResult, Target
+from collectors.snmp.profiles import load_profiles, samples
+from emops.errors import EmopsError
+
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+HUAWEI_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"
+ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
+CPM = "1.3.6.1.4.1.9.9.109.1.1.1.1"
+POOL = "1.3.6.1.4.1.9.9.48.1.1.1"
+DEVICE = {"device": "sw1", "site": "hq", "role": "core_switch"}
+
+
+def recorded(name: str) -> dict[str, str]:
+    """OID -> value text of a recording, read independently of the agent's parser."""
+    values = {}
+    for line in (RECORDINGS / name).read_text().splitlines():
+        if line and not line.startswith("#"):
+            oid, _, value = line.split("|", 2)
+            values[oid] = value
+    return values
+
+
+def column(values: dict[str, str], prefix: str) -> dict[int, str]:
+    """Row index -> value of one column."""
+    return {int(k[len(prefix) + 1 :]): v for k, v in values.items() if k.startswith(prefix + ".")}
+
+
+def poll(records: list[Record], polls: int = 2) -> tuple[PollResult, CollectorRegistry]:
+    """Serve `records`, poll them `polls` times (the first poll picks the profile, the
+    next walk it with the built-in tables) and expose the last result."""
+
+    async def run() -> Poller:
+        transport, port = await serve_udp(RecordingAgent(records))
+        target = Target("sw1", "127.0.0.1", port, "2c", "public", site="hq", role="core_switch")
+        poller = Poller([target], timeout=1.0, retries=1)
+        try:
+            for _ in range(polls):
+                await poller.poll_all()
+        finally:
+            poller.close()
+            transport.close()
+        return poller
+
+    poller = asyncio.run(run())
+    registry = CollectorRegistry()
+    registry.register(SnmpCollector(lambda: poller.results))
+    return poller.results["sw1"], registry
+
+
+def without(records: list[Record], prefix: str) -> list[Record]:
+    cut = ber.encode_oid(prefix)
+    return [r for r in records if not r[0].startswith(cut)]
+
+
+def replaced(records: list[Record], oid: str, tag: int, content: bytes) -> list[Record]:
+    key = ber.encode_oid(oid)
+    return [(k, tag, content) if k == key else (k, t, c) for k, t, c in records]
+
+
+@pytest.mark.parametrize("polls", [1, 2])
+def test_huawei_s5720_health_matches_the_recording(polls: int) -> None:
+    rec = recorded("huawei_s5720.snmprec")
+    result, registry = poll(read_snmprec(RECORDINGS / "huawei_s5720.snmprec"), polls)
+    assert result.up and result.profile == "huawei_vrp"
+    names = column(rec, ENT_NAME)
+    cpu, mem = column(rec, f"{HUAWEI_STATE}.5"), column(rec, f"{HUAWEI_STATE}.7")
+    size, temp = column(rec, f"{HUAWEI_STATE}.9"), column(rec, f"{HUAWEI_STATE}.11")
+    get = registry.get_sample_value
+    checked = 0
+    for index, name in names.items():
+        labels = DEVICE | {"entity": name or str(index)}  # no name: the row's index
+        has_memory = int(size[index]) != 0
+        assert get("emops_cpu_utilization_ratio", labels) == (
+            pytest.approx(int(cpu[index]) / 100) if has_memory else None
+        )
+        assert get("emops_memory_utilization_ratio", labels) == (
+            pytest.approx(int(mem[index]) / 100) if has_memory else None
+        )
+        assert get("emops_memory_size_bytes", labels) == (int(size[index]) or None)
+        assert get("emops_sensor_temperature_celsius", labels) == (int(temp[index]) or None)
+        checked += has_memory
+    assert checked == 3  # two MPUs and the unnamed card
+    for group in ("cpu", "memory", "temperature"):
+        missing = DEVICE | {"profile": "huawei_vrp", "group": group}
+        assert get("emops_snmp_profile_missing", missing) == 0
+    info = DEVICE | {"profile": "huawei_vrp", "sysobjectid": rec["1.3.6.1.2.1.1.2.0"]}
+    assert get("emops_snmp_profile_info", info) == 1
+    # the built-in metrics are unchanged: interfaces as before, no HOST-RESOURCES on VRP
+    port = DEVICE | {"ifname": "GigabitEthernet0/0/1", "link": "", "link_role": "", "member": ""}
+    assert get("emops_interface_receive_bytes_total", port) == 98765432101234
+    assert get("emops_device_cpu_load_ratio", DEVICE) is None
+
+
+def test_cisco_c2960x_cpu_and_pools_match_the_recording() -> None:
+    rec = recorded("cisco_c2960x.snmprec")
+    result, registry = poll(read_snmprec(RECORDINGS / "cisco_c2960x.snmprec"))
+    assert result.up and result.profile == "cisco_ios"
+    names = column(rec, ENT_NAME)
+    get = registry.get_sample_value
+    physical, busy = column(rec, f"{CPM}.2"), column(rec, f"{CPM}.8")
+    for index, value in busy.items():
+        entity = names.get(int(physical[index]), str(index))  # 0: no entity, the row's index
+        labels = DEVICE | {"entity": entity}
+        assert get("emops_cpu_utilization_ratio", labels) == pytest.approx(int(value) / 100)
+    pool_names = column(rec, f"{POOL}.2")
+    used, free = column(rec, f"{POOL}.5"), column(rec, f"{POOL}.6")
+    for index, pool in pool_names.items():
+        labels = DEVICE | {"pool": pool}
+        assert get("emops_memory_pool_used_bytes", labels) == int(used[index])
+        assert get("emops_memory_pool_free_bytes", labels) == int(free[index])
+    assert len(result.profile_samples) == len(busy) + 2 * len(pool_names)
+    assert result.profile_missing == ()
+
+
+def test_missing_promised_data_is_a_signal_not_a_gap() -> None:
+    """An IOS-XE image without CISCO-MEMORY-POOL-MIB rows: memory flagged, the rest kept."""
+    records = without(read_snmprec(RECORDINGS / "cisco_c2960x.snmprec"), POOL)
+    result, registry = poll(records)
+    assert result.up
+    get = registry.get_sample_value
+    assert get("emops_snmp_profile_missing", DEVICE | {"profile": "cisco_ios", "group": "memory"})
+    assert get("emops_snmp_profile_missing", DEVICE | {"profile": "cisco_ios", "group": "cpu"}) == 0
+    assert get("emops_cpu_utilization_ratio", DEVICE | {"entity": "Switch 1"}) == 0.09
+
+
+def test_a_vendor_value_of_the_wrong_type_costs_only_its_table() -> None:
+    """hwEntityCpuUsage sent as an OCTET STRING: that table is dropped and counted
+    (`profile_malformed`), its groups flagged missing; interfaces still exported."""
+    records = replaced(
+        read_snmprec(RECORDINGS / "huawei_s5720.snmprec"),
+        f"{HUAWEI_STATE}.5.67108867",
+        ber.OCTET_STRING,
+        b"12%",
+    )
+    result, registry = poll(records)
+    get = registry.get_sample_value
+    assert result.up and get("emops_snmp_up", DEVICE) == 1
+    assert get("emops_snmp_errors_total", DEVICE | {"reason": "profile_malformed"}) == 2
+    for group in ("cpu", "memory", "temperature"):
+        missing = DEVICE | {"profile": "huawei_vrp", "group": group}
+        assert get("emops_snmp_profile_missing", missing) == 1
+    port = DEVICE | {"ifname": "GigabitEthernet0/0/1", "link": "", "link_role": "", "member": ""}
+    assert get("emops_interface_receive_bytes_total", port) == 98765432101234
+
+
+PROFILE = """\
+description: test
+match:
+  sysobjectid: [{prefix}]
+tables:
+  t:
+    columns:
+      v: {{oid: 1.3.6.1.4.1.9999.1.1, syntax: Gauge32}}
+metrics:
+  - {{name: emops_test_value, group: g, table: t, column: v}}
+"""
+
+
+def write_profiles(tmp_path: Path, **prefixes: str) -> Path:
+    (tmp_path / "generic.yml").write_text("description: fallback\n")
+    for name, prefix in prefixes.items():
+        (tmp_path / f"{name}.yml").write_text(PROFILE.format(prefix=prefix))
+    return tmp_path
+
+
+def test_the_longest_sysobjectid_prefix_wins_then_platform_then_generic(tmp_path: Path) -> None:
+    profiles = load_profiles(
+        write_profiles(tmp_path, vendor="1.3.6.1.4.1.9", family="1.3.6.1.4.1.9.1")
+    )
+
+    def pick(oid: str) -> str:
+        return profiles.select(ber.encode_oid(oid)).name
+
+    assert pick("1.3.6.1.4.1.9.1.1208") == "family"
+    assert pick("1.3.6.1.4.1.9.12.3") == "vendor"
+    assert pick("1.3.6.1.4.1.99.1") == "generic"  # 99 is not 9: whole arcs only
+    assert pick("1.3.6.1.4.1.900.1") == "generic"
+    shipped = load_profiles()
+    assert shipped.select(None, "huawei_vrp").name == "huawei_vrp"  # no sysObjectID: the hint
+    assert shipped.select(ber.encode_oid("1.3.6.1.4.1.8072.3.2.10")).name == "linux_netsnmp"
+    assert shipped.select(ber.encode_oid("1.3.6.1.4.1.25506.11.1.1")).name == "h3c_comware"
+    assert shipped.select(None).name == "generic"
+
+
+def test_every_shipped_profile_says_what_it_promises() -> None:
+    profiles = load_profiles().profiles
+    assert {"generic", "linux_netsnmp", "huawei_vrp", "cisco_ios", "h3c_comware"} <= set(profiles)
+    for name in ("huawei_vrp", "cisco_ios", "h3c_comware"):
+        assert {"cpu", "memory"} <= set(profiles[name].groups)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("column: v}", "column: v, scael: 2}"), "vendor.yml:9: metrics[0].scael: unknown field"),
+        (("column: v}", "column: w}"), "vendor.yml:9: metrics[0].column: unknown column 'w'"),
+        (("syntax: Gauge32", "syntax: Float"), "vendor.yml:7: tables.t.columns.v.syntax"),
+        (("[1.3.6.1.4.1.9]", "[1.3.6.x]"), "vendor.yml:3: match.sysobjectid[0]"),
+    ],
+)
+def test_a_bad_profile_is_one_line_with_file_and_line(
+    tmp_path: Path, edit: tuple[str, str], expected: str
+) -> None:
+    directory = write_profiles(tmp_path, vendor="1.3.6.1.4.1.9")
+    path = directory / "vendor.yml"
+    path.write_text(path.read_text().replace(*edit))
+    with pytest.raises(EmopsError) as caught:
+        load_profiles(directory)
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1, message
+    assert expected in message, message
+    if "scael" in edit[1]:
+        assert "(did you mean scale?)" in message
+
+
+def test_one_metric_name_keeps_one_label_set_across_profiles(tmp_path: Path) -> None:
+    directory = write_profiles(tmp_path, a="1.3.6.1.4.1.9", b="1.3.6.1.4.1.10")
+    path = directory / "b.yml"
+    labels = "column: v, labels: {x: {column: v}}}"
+    path.write_text(path.read_text().replace("column: v}", labels))
+    with pytest.raises(EmopsError, match="emops_test_value"):
+        load_profiles(directory)
+
+
+def test_two_modules_of_one_name_stay_two_series() -> None:
+    """Stack members that both call their card "MPU": neither hides the other."""
+    huawei = load_profiles().profiles["huawei_vrp"]
+    walked = {
+        "entity": {"name": {(5,): b"MPU", (6,): b"MPU"}},
+        "state": {"cpu": {(5,): 10, (6,): 20}, "mem_size": {(5,): 1, (6,): 1}},
+    }
+    found, missing = samples(huawei, walked)
+    cpu = {s.labels: s.value for s in found if s.spec.name == "emops_cpu_utilization_ratio"}
+    assert cpu == {("MPU",): 0.1, ("MPU [6]",): 0.2}
+    assert missing == ["temperature"]  # hwEntityMemSize alone already answers for memory
