@@ -29,7 +29,19 @@ PROFILE_DIR = Path(__file__).resolve().parents[1] / "profiles"
 FALLBACK = "generic"
 METRIC_TYPES = ("gauge", "counter")
 _PROFILE_KEYS = ("description", "match", "tables", "metrics")
-_METRIC_KEYS = ("name", "help", "type", "group", "table", "column", "scale", "labels", "skip_zero")
+_METRIC_KEYS = (
+    "name",
+    "help",
+    "type",
+    "group",
+    "table",
+    "column",
+    "scale",
+    "scale_by",
+    "labels",
+    "skip_zero",
+    "where",
+)
 _LABEL_KEYS = ("table", "column", "via")
 
 
@@ -55,6 +67,8 @@ class MetricSpec:
     scale: float = 1.0
     labels: tuple[LabelSpec, ...] = ()
     skip_zero: str = ""  # a column of the same table: rows where it is 0 or absent are skipped
+    scale_by: str = ""  # a column of the same table the value is multiplied by (hrStorageUnits)
+    where: tuple[str, str] | None = None  # (column, text): only rows whose column reads so
 
 
 @dataclass(frozen=True)
@@ -236,6 +250,13 @@ def _metric(r: Reader, item: object, field: str, tables: Mapping[str, Table]) ->
         via = _column(r, s, "via", lfield, columns)
         labels.append(LabelSpec(str(label), str(ltable), lcolumn, via))
     scale = r.number(m, "scale", f"{field}.scale", 1.0, -1e18)
+    scale_by = _column(r, m, "scale_by", field, columns)
+    where = None
+    if "where" in m:
+        w = r.mapping(m["where"], f"{field}.where", known=("column", "equals"))
+        wcolumn = _column(r, w, "column", f"{field}.where", columns, required=True)
+        equals = r.require(w, "equals", f"{field}.where.equals")
+        where = (wcolumn, str(equals))
     return MetricSpec(
         name,
         str(m.get("help") or ""),
@@ -246,6 +267,8 @@ def _metric(r: Reader, item: object, field: str, tables: Mapping[str, Table]) ->
         float(scale),
         tuple(labels),
         skip_zero,
+        scale_by,
+        where,
     )
 
 
@@ -309,11 +332,19 @@ def samples(
                 continue
             if m.skip_zero and not row.get(m.skip_zero, {}).get(index):
                 continue
+            if m.where and _text(row.get(m.where[0], {}).get(index)) != m.where[1]:
+                continue
+            factor = row.get(m.scale_by, {}).get(index) if m.scale_by else 1
+            if not isinstance(factor, int):
+                continue
             labels = tuple(_label(spec, index, walked, row) for spec in m.labels)
-            if labels in seen and labels:  # two modules of one name: keep both, apart
+            if labels in seen:
+                if not labels:  # one series only: the first matching row
+                    continue
+                # two modules of one name: keep both, apart
                 labels = (f"{labels[0]} [{'.'.join(map(str, index))}]", *labels[1:])
             seen.add(labels)
-            out.append(ProfileSample(m, labels, value * m.scale))
+            out.append(ProfileSample(m, labels, value * factor * m.scale))
             found.add(m.group)
     return out, [g for g in profile.groups if g not in found]
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from hostile_agent import Record, RecordingAgent, read_snmprec
 from prometheus_client import CollectorRegistry
-from snmp_fakes import serve_udp
+from snmp_fakes import net_snmp_walk, serve_udp, v2c_target
 
 from collectors.exposition import SnmpCollector
 from collectors.snmp import ber
+from collectors.snmp.agents import AgentFarm
 from collectors.snmp.poller import Poller, PollResult, Target
 from collectors.snmp.profiles import load_profiles, samples
 from emops.errors import EmopsError
@@ -22,6 +23,7 @@ HUAWEI_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"
 ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
 CPM = "1.3.6.1.4.1.9.9.109.1.1.1.1"
 POOL = "1.3.6.1.4.1.9.9.48.1.1.1"
+HR_STORAGE = "1.3.6.1.2.1.25.2.3.1"
 DEVICE = {"device": "sw1", "site": "hq", "role": "core_switch"}
 
 
@@ -248,3 +250,41 @@ def test_two_modules_of_one_name_stay_two_series() -> None:
     cpu = {s.labels: s.value for s in found if s.spec.name == "emops_cpu_utilization_ratio"}
     assert cpu == {("MPU",): 0.1, ("MPU [6]",): 0.2}
     assert missing == ["temperature"]  # hwEntityMemSize alone already answers for memory
+
+
+def test_linux_buffers_and_cache_match_net_snmp(farm: AgentFarm) -> None:
+    """A real snmpd: its "Memory buffers" and "Cached memory" rows, as snmpbulkwalk reads
+    them before and after the poll, so that used minus both is what the host uses."""
+    port = farm.agents[0].port
+    before = net_snmp_walk(port, HR_STORAGE)
+
+    async def run() -> Poller:
+        poller = Poller([v2c_target("web1", port)], timeout=1.0, retries=1)
+        for _ in range(2):
+            await poller.poll_all()
+        poller.close()
+        return poller
+
+    poller = asyncio.run(run())
+    after = net_snmp_walk(port, HR_STORAGE)
+    result = poller.results["web1"]
+    assert result.up and result.profile == "linux_netsnmp" and result.profile_missing == ()
+    registry = CollectorRegistry()
+    registry.register(SnmpCollector(lambda: poller.results))
+    labels = {"device": "web1", "site": "hq", "role": "web"}
+    for metric, descr in (
+        ("emops_memory_buffers_bytes", "Memory buffers"),
+        ("emops_memory_cached_bytes", "Cached memory"),
+    ):
+        reads = []
+        for walk in (before, after):
+            row = next(k.rsplit(".", 1)[1] for k, v in walk.items() if v == descr)
+            reads.append(int(walk[f"{HR_STORAGE}.6.{row}"]) * int(walk[f"{HR_STORAGE}.4.{row}"]))
+        value = registry.get_sample_value(metric, labels)
+        assert value is not None and min(reads) <= value <= max(reads), (metric, value, reads)
+    used = registry.get_sample_value("emops_device_memory_used_bytes", labels)
+    cache = sum(
+        registry.get_sample_value(m, labels) or 0
+        for m in ("emops_memory_buffers_bytes", "emops_memory_cached_bytes")
+    )
+    assert 0 < used - cache < used
