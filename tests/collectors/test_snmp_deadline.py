@@ -66,8 +66,12 @@ def test_deadline_holds_against_slow_endless_and_garbage_agents_at_once() -> Non
     for results in rounds:
         for device, result in results.items():
             assert result.duration_s < DEADLINE + MARGIN, (device, result.duration_s)
-            expected = "malformed" if device.startswith("garbage") else "deadline"
-            assert result.reason == expected, (device, result.reason)
+            # The garbage agent shares this event loop with three endless ones: on a loaded
+            # 2-core machine its answer can be read only after the deadline. What it must
+            # never be is a poll past the deadline or `internal`; the reason a garbage answer
+            # gets is asserted on its own in test_snmp_hostile.py.
+            expected = {"malformed", "deadline"} if device.startswith("garbage") else {"deadline"}
+            assert result.reason in expected, (device, result.reason)
     assert max(walls) < DEADLINE + MARGIN, walls
     assert later == sent, "nothing is sent once the polls have ended"
 
