@@ -43,7 +43,7 @@ def target_for(device: Device, decryptor: Decryptor) -> Target:
     snmp = decryptor.render(dict(raw), device.vars)
     port = int(snmp.get("port", DEFAULT_PORT))
     common = {"device": host, "host": str(device.mgmt_address), "port": port}
-    labels = {"site": device.site, "role": device.role}
+    labels = {"site": device.site, "role": device.role, "platform": device.platform}
     if device.vars.get("snmp_v2c") or str(snmp.get("version")) in ("2", "2c"):
         community = _field(snmp, "v2c_read_community", host, "set the community (vault)")
         return Target(**common, version="2c", community=community, **labels)

@@ -66,6 +66,8 @@ def test_lab_targets_are_v3_with_decrypted_credentials() -> None:
         "hq",
         "core_switch",
     )
+    # the inventory's platform is the device profile's hint when sysObjectID matches none
+    assert core.platform == topo.devices["hq-core1"].platform != ""
     assert core.usm is not None
     assert core.usm.user == "emops-monitor"
     assert core.usm.auth_password == vault_plain("vault_snmp_auth_password")
