@@ -22,6 +22,7 @@ from collectors.targets import describe, targets_from
 from emops.errors import EmopsError
 from emops.secrets import LAB_PASSWORD_FILE, Decryptor, decryptor_for, password_file
 from emops.topology import load_topology
+from lab.postgres_local import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "inventory" / "lab"
@@ -165,7 +166,7 @@ def test_cli_print_config_redacts() -> None:
 def test_province_never_falls_back_to_the_lab_password() -> None:
     """The real network's secrets open only with the operator's password: without one,
     and with the lab's, the exporter stops before serving, one line, exit 2."""
-    argv = ("-i", PROVINCE, "--listen", f"127.0.0.1:{free_udp_port()}", "--traps", "off")
+    argv = ("-i", PROVINCE, "--listen", f"127.0.0.1:{free_port()}", "--traps", "off")
     done = run_exporter(*argv)
     assert (done.returncode, done.stderr.splitlines()) == (2, [NO_PASSWORD]), done.stderr
     done = run_exporter(*argv, ANSIBLE_VAULT_PASSWORD_FILE=str(LAB_PASSWORD))
@@ -207,7 +208,7 @@ def test_cli_serves_a_province_inventory_given_its_password(tmp_path: Path, how:
     """Given the password either way Ansible takes it, the exporter starts and serves
     (province targets are not the lab's: reported `not_lab`, nothing is sent)."""
     vault = province_with_vault(tmp_path)
-    port = free_udp_port()
+    port = free_port()
     argv = [sys.executable, "-m", "collectors.exporter", "-i", str(vault.inventory)]
     argv += ["--listen", f"127.0.0.1:{port}", "--traps", "off", "--interval", "1s"]
     env = {k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"}
@@ -236,7 +237,7 @@ def test_cli_serves_a_province_inventory_given_its_password(tmp_path: Path, how:
 
 @pytest.mark.slow
 def test_cli_serves_metrics_and_stops_on_sigterm() -> None:
-    port, trap_port = free_udp_port(), free_udp_port()
+    port, trap_port = free_port(), free_udp_port()
     proc = subprocess.Popen(
         [
             *(sys.executable, "-m", "collectors.exporter", "--inventory", str(LAB)),

@@ -36,6 +36,7 @@ from dashboard import queries
 from dashboard.prometheus import PrometheusClient
 from dashboard.timerange import TimeRange
 from emops.topology.model import Link, Topology
+from lab.postgres_local import free_port
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 SCRAPE_S = 1
@@ -49,12 +50,6 @@ LAGGING_STANDBY = ("hq-db2", 2.5)
 PROBE_BUCKETS = ((0.01, 0.10), (0.025, 0.40), (0.05, 0.70), (0.1, 0.90), (0.25, 0.97),
                  (0.5, 0.99), (1.0, 1.0))  # fmt: skip
 PROBES_PER_S = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ifname(link: Link, end: str, member: int | None) -> str:

@@ -3,10 +3,11 @@ the root conftest is imported by name from every test directory)."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from testkit import require_tool
+
+from lab.postgres_local import free_port  # noqa: F401 (the monitoring tests import it here)
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "monitoring" / "generated"
@@ -17,9 +18,3 @@ NETWORKS = ("lab", "province")
 def tool(name: str) -> str:
     """A Debian Prometheus tool's path: skip locally if missing, fail in CI (`make apt`)."""
     return require_tool(name)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
