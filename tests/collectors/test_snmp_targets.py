@@ -48,6 +48,23 @@ def vault_plain(name: str) -> str:
     return VaultLib([("default", secret)]).decrypt(ciphertext).decode()
 
 
+def first_scrape(proc: subprocess.Popen[str], port: int, timeout: float) -> str:
+    """The exporter's first /metrics answer that has polled devices ("" if none in time);
+    fails at once with its stderr if the process has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.2)
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                body = r.read().decode()
+        except OSError:
+            continue
+        if "emops_snmp_up{" in body:
+            return body
+    return ""
+
+
 @pytest.fixture
 def lab_copy(tmp_path: Path) -> Path:
     target = tmp_path / "lab"
@@ -218,16 +235,7 @@ def test_cli_serves_a_province_inventory_given_its_password(tmp_path: Path, how:
         env[how] = str(vault.password_file)
     proc = subprocess.Popen(argv, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        body = ""
-        deadline = time.monotonic() + 30
-        while "emops_snmp_up{" not in body and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.2)
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    body = r.read().decode()
-            except OSError:
-                continue
+        body = first_scrape(proc, port, timeout=30)
         assert 'emops_snmp_up{device="meixi-wan"' in body
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -251,15 +259,7 @@ def test_cli_serves_metrics_and_stops_on_sigterm() -> None:
         env=dict(os.environ, PROMETHEUS_DISABLE_CREATED_SERIES="True"),
     )
     try:
-        body = ""
-        deadline = time.monotonic() + 20
-        while "emops_snmp_up{" not in body and time.monotonic() < deadline:
-            time.sleep(0.2)
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    body = r.read().decode()
-            except OSError:
-                continue
+        body = first_scrape(proc, port, timeout=20)
         assert 'emops_snmp_up{device="hq-core1",role="core_switch",site="hq"}' in body
         assert 'emops_link_capacity_bits_per_second{link="anping-backup"' in body
         assert "emops_snmp_traps_total" in body
