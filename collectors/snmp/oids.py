@@ -47,6 +47,7 @@ TIMETICKS = Syntax("TimeTicks", ber.UNSIGNED32)
 COUNTER64 = Syntax("Counter64", ber.UNSIGNED64)
 DISPLAY_STRING = Syntax("DisplayString", max_octets=255)  # SNMPv2-TC: SIZE (0..255)
 OBJECT_IDENTIFIER = Syntax("OBJECT IDENTIFIER", max_octets=5 * ber.MAX_SUB_IDS)
+IP_ADDRESS = Syntax("IpAddress", max_octets=4)  # SNMPv2-SMI: OCTET STRING (SIZE (4))
 SYNTAXES = {  # by the name a device profile (collectors/profiles/) gives a column
     s.name: s
     for s in (
@@ -57,6 +58,7 @@ SYNTAXES = {  # by the name a device profile (collectors/profiles/) gives a colu
         COUNTER64,
         DISPLAY_STRING,
         OBJECT_IDENTIFIER,
+        IP_ADDRESS,
     )
 }
 
