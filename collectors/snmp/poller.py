@@ -28,7 +28,14 @@ from collectors.snmp.oids import (
     TIMETICKS,
     Table,
 )
-from collectors.snmp.profiles import Profile, ProfileSample, ProfileSet, load_profiles, samples
+from collectors.snmp.profiles import (
+    BUILTIN,
+    Profile,
+    ProfileSample,
+    ProfileSet,
+    load_profiles,
+    samples,
+)
 from collectors.snmp.session import (
     RequestStats,
     Session,
@@ -310,7 +317,7 @@ class Poller:
             self._profile[target.device] = chosen
             extra = await self._walk_profile(target, chosen, session, memory, limits)
         walked, extra_values = self._checked(target, session, chosen, extra)
-        found, missing = samples(chosen, walked)
+        found, missing = samples(chosen, {**walked, BUILTIN: ifs.columns})  # ifName labels
         stats = session.stats
         return PollResult(
             target=target,

@@ -11,16 +11,24 @@ reported, never silent.
 A device gets the profile whose `match.sysobjectid` prefix is the longest match
 of its sysObjectID; without one, a profile listing the inventory's `platform`;
 else `generic`.
+
+A profile may `extends: generic` to inherit its tables and metrics (the standard
+MIBs every vendor implements: ENTITY-SENSOR, VRRP, OSPF). Its own metrics come
+first: where a vendor reading and a generic one give the same series, the
+vendor's wins (the first of two samples with one name and label set is kept).
+It promises the groups of its own metrics, or exactly those it lists under
+`promises:`; inherited metrics promise nothing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from collectors.snmp import ber
-from collectors.snmp.oids import OBJECT_IDENTIFIER, SYNTAXES, Table
+from collectors.snmp.oids import INTERFACES, IP_ADDRESS, OBJECT_IDENTIFIER, SYNTAXES, Table
 from collectors.snmp.walk import Columns, Index
 from emops.errors import EmopsError
 from emops.yamlread import Category, Reader, read_marked_yaml, sub_field
@@ -28,7 +36,10 @@ from emops.yamlread import Category, Reader, read_marked_yaml, sub_field
 PROFILE_DIR = Path(__file__).resolve().parents[1] / "profiles"
 FALLBACK = "generic"
 METRIC_TYPES = ("gauge", "counter")
-_PROFILE_KEYS = ("description", "match", "tables", "metrics")
+LABEL_FORMATS = ("text", "ip")
+BUILTIN = "interfaces"  # the built-in IF-MIB walk, readable by labels (ifName by ifIndex)
+MAX_POW10 = 30  # |exponent| beyond this is an absurd value from the device: row left out
+_PROFILE_KEYS = ("description", "extends", "match", "tables", "metrics", "promises", "interfaces")
 _METRIC_KEYS = (
     "name",
     "help",
@@ -36,24 +47,45 @@ _METRIC_KEYS = (
     "group",
     "table",
     "column",
+    "map",
     "scale",
     "scale_by",
+    "pow10",
     "labels",
     "skip_zero",
     "where",
 )
-_LABEL_KEYS = ("table", "column", "via")
+_LABEL_KEYS = ("table", "column", "via", "index", "format", "value", "fallback")
 
 
 @dataclass(frozen=True)
 class LabelSpec:
-    """A label read from `table.column` at the metric row's index, or at the index
-    held in the metric table's column `via` (cpmCPUTotalPhysicalIndex -> entPhysicalName)."""
+    """Where a label's value comes from. The key to look up is the metric row's index,
+    or a slice of it (`index: "0:1"`: the ifIndex of a VRRP row ifIndex.vrid), or the
+    index held in the row's column `via` (cpmCPUTotalPhysicalIndex -> entPhysicalName).
+    With `column`, the label is `table.column` at that key; when the device has no such
+    row, `fallback` (a template with {} for the key) or else the row's own index (stable);
+    without `column`, the key itself; with
+    `value`, a constant. `format: ip` renders 4 octets or 4 arcs as a dotted address."""
 
     name: str
-    table: str
-    column: str
+    table: str = ""
+    column: str = ""
     via: str = ""
+    index: tuple[int, int | None] | None = None
+    format: str = "text"
+    value: str = ""
+    fallback: str = ""
+
+
+@dataclass(frozen=True)
+class Pow10:
+    """value *= 10 ** (times * (row[column] + offset)): ENTITY-SENSOR-MIB's
+    entPhySensorScale (times 3, offset -9: units(9) is 10^0) and Precision (times -1)."""
+
+    column: str
+    times: int
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,7 +100,9 @@ class MetricSpec:
     labels: tuple[LabelSpec, ...] = ()
     skip_zero: str = ""  # a column of the same table: rows where it is 0 or absent are skipped
     scale_by: str = ""  # a column of the same table the value is multiplied by (hrStorageUnits)
-    where: tuple[str, str] | None = None  # (column, text): only rows whose column reads so
+    where: tuple[str, frozenset[str]] | None = None  # (column, texts): rows whose column reads so
+    map: Mapping[int, float] | None = None  # raw -> exported (states); other raw values skipped
+    pow10: tuple[Pow10, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,11 +114,8 @@ class Profile:
     platforms: tuple[str, ...]
     tables: Mapping[str, Table]  # our table name -> Table (walked; named profile.table)
     metrics: tuple[MetricSpec, ...]
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        """The data this profile promises; each is reported missing when it yields nothing."""
-        return tuple(sorted({m.group for m in self.metrics}))
+    groups: tuple[str, ...] = ()  # promised: each is reported missing when it yields nothing
+    interface_exclude: tuple[re.Pattern[str], ...] = field(default=())  # on ifName
 
 
 @dataclass(frozen=True)
@@ -131,8 +162,8 @@ def load_profiles(directory: Path = PROFILE_DIR) -> ProfileSet:
             profiles.append(read_profile(path))
         except EmopsError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise EmopsError(problems)
+    if problems:  # a parent's mistakes come again with each profile extending it: once
+        raise EmopsError(list(dict.fromkeys(problems)))
     names = {p.name for p in profiles}
     if FALLBACK not in names:
         raise EmopsError.of(
@@ -162,11 +193,12 @@ def _check_consistent(profiles: list[Profile]) -> None:
                 )
 
 
-def read_profile(path: Path) -> Profile:
-    """One profile file (its name is the profile's name)."""
+def read_profile(path: Path, _chain: tuple[str, ...] = ()) -> Profile:
+    """One profile file (its name is the profile's name), with what it extends."""
     raw, marks = read_marked_yaml(path, "profile")
     r = Reader(str(path), marks)
     data = r.mapping(raw, "", known=_PROFILE_KEYS)
+    parent = _parent(r, path, data, (*_chain, path.stem))
     match = r.mapping(data.get("match"), "match", known=("sysobjectid", "platform"))
     prefixes = tuple(
         encoded
@@ -174,15 +206,89 @@ def read_profile(path: Path) -> Profile:
         if (encoded := _oid(r, oid, f"match.sysobjectid[{i}]")) is not None
     )
     platforms = tuple(str(p) for p in r.sequence(match.get("platform"), "match.platform"))
-    tables = _tables(r, path.stem, r.mapping(data.get("tables"), "tables"))
+    own_tables = _tables(r, path.stem, r.mapping(data.get("tables"), "tables"))
+    tables = {**(parent.tables if parent else {}), **own_tables}
     metrics = tuple(
         spec
         for i, item in enumerate(r.sequence(data.get("metrics"), "metrics"))
         if (spec := _metric(r, item, f"metrics[{i}]", tables)) is not None
     )
+    groups = _promises(r, data, metrics)
+    exclude = _interface_filter(r, data)
     r.checkpoint()
+    if parent is not None:
+        metrics += parent.metrics
+        exclude = parent.interface_exclude + exclude
     description = str(data.get("description") or "")
-    return Profile(path.stem, str(path), description, prefixes, platforms, tables, metrics)
+    return Profile(
+        path.stem, str(path), description, prefixes, platforms, tables, metrics, groups, exclude
+    )
+
+
+def _parent(r: Reader, path: Path, data: dict, chain: tuple[str, ...]) -> Profile | None:
+    """The profile `extends:` names, read from the same directory."""
+    name = data.get("extends")
+    if name is None:
+        return None
+    r.get(data, "extends", "extends")
+    parent = path.with_name(f"{name}.yml")
+    if not isinstance(name, str) or not parent.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yml") if p.stem not in chain)
+        r.problem(
+            "extends",
+            f"no profile {name!r}",
+            f"name one of {', '.join(known)}",
+            at=name,
+            category=Category.REFERENCE,
+        )
+        return None
+    if name in chain:
+        r.problem("extends", f"{' -> '.join((*chain, name))} is a cycle", "extend generic")
+        return None
+    try:
+        return read_profile(parent, chain)
+    except EmopsError as exc:  # the parent's own lines: that is where the fix goes
+        r.problems.extend(exc.problems)
+        return None
+
+
+def _promises(r: Reader, data: dict, metrics: tuple[MetricSpec, ...]) -> tuple[str, ...]:
+    own = {m.group for m in metrics}
+    if "promises" not in data:
+        return tuple(sorted(own))
+    listed = [str(g) for g in r.sequence(r.get(data, "promises", "promises"), "promises")]
+    for i, group in enumerate(listed):
+        if group not in own:
+            r.problem(
+                f"promises[{i}]",
+                f"no metric of this profile has group {group!r}",
+                f"one of {', '.join(sorted(own)) or 'none'}",
+                at=group,
+                category=Category.REFERENCE,
+            )
+    return tuple(sorted(set(listed)))
+
+
+def _interface_filter(r: Reader, data: dict) -> tuple[re.Pattern[str], ...]:
+    section = r.mapping(data.get("interfaces"), "interfaces", known=("exclude",))
+    patterns = []
+    for i, text in enumerate(r.sequence(section.get("exclude"), "interfaces.exclude")):
+        field_ = f"interfaces.exclude[{i}]"
+        compiled = r.convert(
+            text, field_, _regex, "a Python regular expression matched on ifName, e.g. ^NULL"
+        )
+        if compiled is not None:
+            patterns.append(compiled)
+    return tuple(patterns)
+
+
+def _regex(text: object) -> re.Pattern[str]:
+    if not isinstance(text, str):
+        raise TypeError("is not text")
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _oid(r: Reader, value: object, field: str) -> bytes | None:
@@ -202,6 +308,9 @@ def _tables(r: Reader, profile: str, data: dict) -> dict[str, Table]:
     tables = {}
     for name, item in data.items():
         field = sub_field("tables", name)
+        if name == BUILTIN:
+            r.problem(field, f"{BUILTIN!r} is the built-in IF-MIB walk", "name the table otherwise")
+            continue
         t = r.mapping(item, field, known=("columns",))
         columns: dict[str, bytes] = {}
         syntax = {}
@@ -237,26 +346,10 @@ def _metric(r: Reader, item: object, field: str, tables: Mapping[str, Table]) ->
     table = r.reference(m, "table", field, tables, "tables")
     columns = tables[table].columns if table in tables else {}
     column = _column(r, m, "column", field, columns, required=True)
-    skip_zero = _column(r, m, "skip_zero", field, columns)
-    labels = []
-    for label, spec in r.mapping(m.get("labels"), f"{field}.labels").items():
-        lfield = f"{field}.labels.{label}"
-        s = r.mapping(spec, lfield, known=_LABEL_KEYS)
-        ltable = s.get("table", table)
-        if "table" in s:
-            ltable = r.reference(s, "table", lfield, tables, "tables")
-        lcolumns = tables[ltable].columns if ltable in tables else {}
-        lcolumn = _column(r, s, "column", lfield, lcolumns, required=True)
-        via = _column(r, s, "via", lfield, columns)
-        labels.append(LabelSpec(str(label), str(ltable), lcolumn, via))
-    scale = r.number(m, "scale", f"{field}.scale", 1.0, -1e18)
-    scale_by = _column(r, m, "scale_by", field, columns)
-    where = None
-    if "where" in m:
-        w = r.mapping(m["where"], f"{field}.where", known=("column", "equals"))
-        wcolumn = _column(r, w, "column", f"{field}.where", columns, required=True)
-        equals = r.require(w, "equals", f"{field}.where.equals")
-        where = (wcolumn, str(equals))
+    labels = tuple(
+        _label_spec(r, spec, f"{field}.labels.{label}", str(label), str(table), tables)
+        for label, spec in r.mapping(m.get("labels"), f"{field}.labels").items()
+    )
     return MetricSpec(
         name,
         str(m.get("help") or ""),
@@ -264,12 +357,115 @@ def _metric(r: Reader, item: object, field: str, tables: Mapping[str, Table]) ->
         r.text(m, "group", f"{field}.group"),
         str(table),
         column,
-        float(scale),
-        tuple(labels),
-        skip_zero,
-        scale_by,
-        where,
+        float(r.number(m, "scale", f"{field}.scale", 1.0, -1e18)),
+        labels,
+        _column(r, m, "skip_zero", field, columns),
+        _column(r, m, "scale_by", field, columns),
+        _where(r, m, field, columns),
+        _value_map(r, m, field),
+        _pow10(r, m, field, columns),
     )
+
+
+def _label_spec(
+    r: Reader, item: object, field: str, name: str, table: str, tables: Mapping[str, Table]
+) -> LabelSpec:
+    s = r.mapping(item, field, known=_LABEL_KEYS)
+    if "value" in s:
+        return LabelSpec(name, value=r.text(s, "value", f"{field}.value"))
+    columns = tables[table].columns if table in tables else {}
+    index = _index_slice(r, s, field) if "index" in s else None
+    via = _column(r, s, "via", field, columns)
+    if via and index is not None:
+        r.problem(field, "has both via and index", "keep one: where the key comes from")
+    fmt = r.get(s, "format", f"{field}.format", "")
+    if fmt and fmt not in LABEL_FORMATS:
+        r.problem(
+            f"{field}.format", f"unknown format {fmt!r}", f"one of {', '.join(LABEL_FORMATS)}"
+        )
+    ltable, lcolumn = "", ""
+    if "column" in s or "table" in s:
+        known = {**tables, BUILTIN: INTERFACES}
+        ltable = r.reference(s, "table", field, known, "tables") if "table" in s else table
+        lcolumns = known[ltable].columns if ltable in known else {}
+        lcolumn = _column(r, s, "column", field, lcolumns, required=True)
+        if not fmt and ltable in known and known[ltable].syntax.get(lcolumn) is IP_ADDRESS:
+            fmt = "ip"
+    elif index is None and not via:
+        r.problem(field, "says nowhere to read the label", "add column:, index: or value:")
+    fallback = r.get(s, "fallback", f"{field}.fallback", "")
+    if fallback and (not isinstance(fallback, str) or "{}" not in fallback):
+        r.problem(
+            f"{field}.fallback", f"{fallback!r} has no {{}}", 'a template such as "ifIndex {}"'
+        )
+        fallback = ""
+    return LabelSpec(
+        name, str(ltable), lcolumn, via, index, str(fmt or "text"), fallback=str(fallback)
+    )
+
+
+def _index_slice(r: Reader, s: dict, field: str) -> tuple[int, int | None] | None:
+    """`index: 1` (one sub-identifier) or `index: "1:5"` / `"1:"` (a slice)."""
+
+    def parse(value: object) -> tuple[int, int | None]:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value, value + 1
+        if isinstance(value, str) and re.fullmatch(r"\d+:\d*", value):
+            start, _, end = value.partition(":")
+            if end and int(end) <= int(start):
+                raise ValueError("is an empty slice")
+            return int(start), int(end) if end else None
+        raise ValueError("is not a sub-identifier position")
+
+    return r.convert(
+        r.get(s, "index", f"{field}.index"), f"{field}.index", parse, 'e.g. 0 or "1:5"'
+    )
+
+
+def _where(
+    r: Reader, m: dict, field: str, columns: Mapping[str, bytes]
+) -> tuple[str, frozenset[str]] | None:
+    if "where" not in m:
+        return None
+    wfield = f"{field}.where"
+    w = r.mapping(m["where"], wfield, known=("column", "equals", "in"))
+    column = _column(r, w, "column", wfield, columns, required=True)
+    if ("equals" in w) == ("in" in w):
+        r.problem(wfield, "needs exactly one of equals: and in:", "equals: text or in: [a, b]")
+        return None
+    texts = [w["equals"]] if "equals" in w else r.sequence(w["in"], f"{wfield}.in")
+    return column, frozenset(str(t) for t in texts)
+
+
+def _value_map(r: Reader, m: dict, field: str) -> dict[int, float] | None:
+    """`map: {1: 1, 2: 0}`: vendor state codes -> the exported value."""
+    if "map" not in m:
+        return None
+    given = r.mapping(m["map"], f"{field}.map")
+    out = {}
+    for raw, value in given.items():
+        ok = isinstance(raw, int) and isinstance(value, int | float)
+        if not ok or isinstance(raw, bool) or isinstance(value, bool):
+            r.problem(
+                f"{field}.map", f"{raw!r}: {value!r} is not number: number", "e.g. {1: 1, 2: 0}"
+            )
+            continue
+        out[raw] = float(value)
+    if not out and not r.problems:
+        r.problem(f"{field}.map", "is empty", "map each state code, e.g. {1: 1, 2: 0}")
+    return out
+
+
+def _pow10(r: Reader, m: dict, field: str, columns: Mapping[str, bytes]) -> tuple[Pow10, ...]:
+    out = []
+    for i, item in enumerate(r.sequence(m.get("pow10"), f"{field}.pow10")):
+        pfield = f"{field}.pow10[{i}]"
+        p = r.mapping(item, pfield, known=("column", "times", "offset"))
+        column = _column(r, p, "column", pfield, columns, required=True)
+        times = r.number(p, "times", f"{pfield}.times", None, -30, 30, whole=True)
+        offset = r.number(p, "offset", f"{pfield}.offset", 0, -1000, 1000, whole=True)
+        out.append(Pow10(column, int(times), int(offset)))
+    return tuple(out)
 
 
 def _column(
@@ -297,54 +493,86 @@ def _column(
 # --- turning walked columns into samples --------------------------------------------
 
 
-def _text(value: object) -> str:
+def _text(value: object, fmt: str = "text") -> str:
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        if fmt == "ip" and len(value) == 4:
+            return ".".join(map(str, value))
+        return value.decode("utf-8", "replace").strip()
     return "" if value is None else str(value)
 
 
-def _label(spec: LabelSpec, index: Index, walked: Mapping[str, Columns], row: Columns) -> str:
-    at = index
+def _key(spec: LabelSpec, index: Index, row: Columns) -> Index:
     if spec.via:
         pointer = row.get(spec.via, {}).get(index)
-        at = (pointer,) if isinstance(pointer, int) else ()
-    value = walked.get(spec.table, {}).get(spec.column, {}).get(at)
-    if isinstance(value, bytes) and spec.table in walked:
-        text = _text(value).strip()
-        if text:
+        return (pointer,) if isinstance(pointer, int) else ()
+    if spec.index is not None:
+        return index[spec.index[0] : spec.index[1]]
+    return index
+
+
+def _label(spec: LabelSpec, index: Index, walked: Mapping[str, Columns], row: Columns) -> str:
+    if spec.value:
+        return spec.value
+    key = _key(spec, index, row)
+    dotted = ".".join(map(str, key))
+    if spec.column:
+        if text := _text(walked.get(spec.table, {}).get(spec.column, {}).get(key), spec.format):
             return text
-    elif isinstance(value, int):
-        return str(value)
-    return ".".join(map(str, index))  # the row's own index: stable when the name is missing
+        if spec.fallback:
+            return spec.fallback.format(dotted)
+        return ".".join(map(str, index))  # the row's own index: stable when the name is missing
+    return dotted  # the key itself: a VRID, a neighbour address (`format: ip`: same dots)
+
+
+def _value(m: MetricSpec, raw: object, index: Index, row: Columns) -> float | None:
+    """The exported value of one row, or None when the row is left out."""
+    if not isinstance(raw, int):
+        return None
+    value: float = raw
+    if m.map is not None:
+        if raw not in m.map:
+            return None
+        value = m.map[raw]
+    if m.skip_zero and not row.get(m.skip_zero, {}).get(index):
+        return None
+    if m.where and _text(row.get(m.where[0], {}).get(index)) not in m.where[1]:
+        return None
+    if m.scale_by:
+        factor = row.get(m.scale_by, {}).get(index)
+        if not isinstance(factor, int):
+            return None
+        value *= factor
+    for p in m.pow10:
+        exponent = row.get(p.column, {}).get(index)
+        if not isinstance(exponent, int) or abs(p.times * (exponent + p.offset)) > MAX_POW10:
+            return None
+        value *= 10.0 ** (p.times * (exponent + p.offset))
+    return value * m.scale
 
 
 def samples(
     profile: Profile, walked: Mapping[str, Columns]
 ) -> tuple[list[ProfileSample], list[str]]:
-    """(samples, groups that yielded nothing) from the profile's walked tables."""
+    """(samples, promised groups that yielded nothing) from the profile's walked tables
+    (and the built-in `interfaces` walk, for labels)."""
     out: list[ProfileSample] = []
     found: set[str] = set()
+    seen: dict[str, dict[tuple[str, ...], MetricSpec]] = {}  # name -> labels -> spec
     for m in profile.metrics:
         row = walked.get(m.table, {})
-        seen: set[tuple[str, ...]] = set()
-        for index, value in sorted(row.get(m.column, {}).items()):
-            if not isinstance(value, int):
-                continue
-            if m.skip_zero and not row.get(m.skip_zero, {}).get(index):
-                continue
-            if m.where and _text(row.get(m.where[0], {}).get(index)) != m.where[1]:
-                continue
-            factor = row.get(m.scale_by, {}).get(index) if m.scale_by else 1
-            if not isinstance(factor, int):
+        taken = seen.setdefault(m.name, {})
+        for index, raw in sorted(row.get(m.column, {}).items()):
+            value = _value(m, raw, index, row)
+            if value is None:
                 continue
             labels = tuple(_label(spec, index, walked, row) for spec in m.labels)
-            if labels in seen:
-                if not labels:  # one series only: the first matching row
-                    continue
+            if labels in taken:
+                if taken[labels] is not m or not labels:
+                    continue  # another metric (the vendor's own) gave this series first
                 # two modules of one name: keep both, apart
                 labels = (f"{labels[0]} [{'.'.join(map(str, index))}]", *labels[1:])
-            seen.add(labels)
-            out.append(ProfileSample(m, labels, value * factor * m.scale))
+            taken[labels] = m
+            out.append(ProfileSample(m, labels, value))
             found.add(m.group)
     return out, [g for g in profile.groups if g not in found]
 
