@@ -12,6 +12,9 @@ import pandas as pd
 from dashboard.prometheus import Series
 
 DECADES = [10**k for k in range(3, 12)]  # 1k ... 100G: symlog's own ticks are too sparse
+# Each tick formatted on its own: Vega formats a symlog axis through the scale's linear
+# tickFormat, which gives every tick the largest tick's SI prefix (1 Mbit/s read "0G").
+BPS_LABEL = "format(datum.value, '~s') + 'bit/s'"
 
 
 def time_frame(series: list[Series], label: str) -> pd.DataFrame:
@@ -45,11 +48,11 @@ def capacity_chart(
             # symlog: a 2M bundle's demand and a GE link's capacity on one readable axis
             y=alt.Y(
                 "bps:Q",
-                title="bit/s (busier direction)",
+                title="busier direction",
                 scale=alt.Scale(type="symlog"),
-                axis=alt.Axis(format="~s", values=DECADES),
+                axis=alt.Axis(values=DECADES, labelExpr=BPS_LABEL),
             ),
-            tooltip=["time:T", alt.Tooltip("bps:Q", format=".3s")],
+            tooltip=["time:T", alt.Tooltip("bps:Q", title="bit/s", format=".3s")],
         )
     )
     levels = pd.DataFrame(
@@ -62,7 +65,7 @@ def capacity_chart(
         alt.Chart(levels)
         .mark_rule(strokeDash=[6, 4])
         .encode(
-            y=alt.Y("bps:Q", scale=alt.Scale(type="symlog")),
+            y=alt.Y("bps:Q", title="busier direction", scale=alt.Scale(type="symlog")),
             color=alt.Color(
                 "level:N",
                 scale=alt.Scale(
@@ -70,7 +73,7 @@ def capacity_chart(
                 ),
                 legend=alt.Legend(orient="bottom", title=None),
             ),
-            tooltip=["level:N", alt.Tooltip("bps:Q", format=".3s")],
+            tooltip=["level:N", alt.Tooltip("bps:Q", title="bit/s", format=".3s")],
         )
     )
     return alt.layer(line, rules)
