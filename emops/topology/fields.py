@@ -26,6 +26,7 @@ from emops.topology.model import (
     LINK_ROLES,
     PLATFORMS,
     ROLE_GROUPS,
+    SNMP_FACES,
     BulkJob,
     BulkLoad,
     Circuit,
@@ -389,6 +390,16 @@ def _devices(b: Builder, sites: dict[str, Site]) -> dict[str, Device]:
                 at=where,
                 host=host,
             )
+        face = hvars.get("emops_snmp_face")
+        if face is not None and face not in SNMP_FACES:
+            b.problem(
+                "emops_snmp_face",
+                f"{face!r} is not a vendor face",
+                f"use one of {', '.join(SNMP_FACES)}, or leave it out",
+                at=where,
+                host=host,
+            )
+            face = None
         address = b.convert(
             b.get(hvars, "ansible_host", f"hosts.{host}.ansible_host"),
             "ansible_host",
@@ -407,6 +418,7 @@ def _devices(b: Builder, sites: dict[str, Site]) -> dict[str, Device]:
                 model=str(hvars.get("model", "")),
                 groups=tuple(groups),
                 vars=hvars,
+                snmp_face=face,
             )
     return devices
 

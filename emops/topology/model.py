@@ -19,6 +19,8 @@ SiteKind = Literal["hq", "municipal", "county"]
 LinkRole = Literal["primary", "backup", "lag", "lan"]
 LINK_ROLES: tuple[LinkRole, ...] = ("primary", "backup", "lag", "lan")
 PLATFORMS = ("huawei_vrp", "cisco_ios", "frr", "linux")
+# The vendor face a twin device shows over SNMP (host var emops_snmp_face; lab.vendor_agent).
+SNMP_FACES = ("huawei_vrp", "cisco_ios")
 
 # Ansible role group -> device role. A host is in exactly one of these groups.
 ROLE_GROUPS = {
@@ -98,6 +100,7 @@ class Device:
     model: str = ""
     groups: tuple[str, ...] = ()
     vars: dict = field(default_factory=dict, compare=False, repr=False)
+    snmp_face: str | None = None  # twin only: huawei_vrp | cisco_ios health tables
 
 
 @dataclass(frozen=True)
