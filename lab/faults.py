@@ -15,6 +15,13 @@ What each fault does, and why:
 - daemon stop/start: one named service of the device's registry is stopped
   (SIGTERM, or SIGKILL with kill=True) and started again from its recorded
   command line.
+- health faults (cpu-high, overheat, optics-degrade, psu-fail) and their restore:
+  on a device with a vendor face (inventory `emops_snmp_face`), one key of the
+  device's vendor state file is set / removed (lab.vendor_agent.FAULTS), which its
+  snmpd's vendor agent serves from the next request on: main board CPU 97 %,
+  main board above its temperature threshold, the first optical port's rx power
+  below its low threshold, power supply 1 failed. Only what the MIBs show
+  changes, as only the monitoring sees a real chassis's sensors.
 """
 
 from __future__ import annotations
@@ -30,9 +37,10 @@ from emops.topology.model import LAB_MGMT_IFNAME, Topology
 from lab import kernel
 from lab.bringup import load_lab, read_state
 from lab.device import freeze_device, thaw_device
-from lab.paths import ground_truth_file
+from lab.paths import device_dir, ground_truth_file
 from lab.plan import LabPlan, Port
 from lab.services import kill_service, start_registered, stop_service
+from lab.vendor_agent import FACE_FAULTS, FAULTS, STATE_NAME, write_state
 
 
 @dataclass
@@ -130,6 +138,48 @@ class Lab:
         start_registered(device, daemon)
         return record("repair", "daemon", device, daemon=daemon)
 
+    # --- health (the device's vendor face over SNMP) ----------------------------
+
+    def _face(self, device: str, fault: str) -> str:
+        self._device(device)
+        face = self.topo.devices[device].snmp_face
+        if face is None:
+            devices = self.topo.devices.items()
+            faced = sorted(n for n, d in devices if d.snmp_face and n in self.plan.namespaces)
+            raise EmopsError.of(
+                "device",
+                f"{device} has no vendor face (emops_snmp_face), so no {fault}",
+                f"use one of: {', '.join(faced) or 'none in this twin'}",
+            )
+        if fault not in FACE_FAULTS[face]:
+            raise EmopsError.of(
+                "fault",
+                f"the {face} face of {device} serves nothing {fault} could change",
+                f"its faults: {', '.join(FACE_FAULTS[face])}",
+            )
+        return face
+
+    def _set_health(self, device: str, changes: dict[str, object]) -> None:
+        path = device_dir(device) / STATE_NAME
+        try:
+            write_state(path, changes)
+        except ValueError as exc:  # a broken file: never merge into it blindly
+            raise EmopsError.of(
+                "state file", f"{path}: {exc}", "delete it (the device then shows nominal values)"
+            ) from None
+
+    def health_fault(self, device: str, fault: str) -> dict:
+        face = self._face(device, fault)
+        f = FAULTS[fault]
+        self._set_health(device, {f.key: f.value})
+        return record("fault", f.kind, device, fault=fault, face=face, **{f.key: f.value})
+
+    def health_restore(self, device: str, fault: str) -> dict:
+        face = self._face(device, fault)
+        f = FAULTS[fault]
+        self._set_health(device, {f.key: None})
+        return record("repair", f.kind, device, fault=fault, face=face)
+
 
 def _names(ports: list[Port]) -> list[str]:
     return [f"{p.netns or 'host'}:{p.ifname}" for p in ports]
@@ -142,7 +192,7 @@ def record(event: str, kind: str, target: str, **detail: object) -> dict:
         "time": now,
         "iso": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
         "event": event,  # fault | repair
-        "kind": kind,  # link | device | daemon
+        "kind": kind,  # link | device | daemon | cpu | temperature | optics | power
         "target": target,
         **{k: v for k, v in detail.items() if v is not None},
     }

@@ -12,6 +12,7 @@ from emops.inventory_cli import add_inventory_arg
 from emops.units import format_rate, parse_int
 from lab.bringup import lab_down, lab_status, lab_up, require_root
 from lab.faults import Lab, ground_truth
+from lab.vendor_agent import FAULTS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -64,6 +65,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         p.add_argument("daemon", help="service name, e.g. sshd, haproxy")
         if name == "daemon-stop":
             p.add_argument("--kill", action="store_true", help="SIGKILL instead of SIGTERM")
+        p.set_defaults(run=_fault)
+    for name, helptext in (
+        ("cpu-high", "vendor face: main board CPU at 97 %%"),
+        ("overheat", "vendor face: main board above its temperature threshold"),
+        ("optics-degrade", "vendor face: first optical port's rx power below its low threshold"),
+        ("psu-fail", "vendor face: power supply 1 fails (the second keeps the device up)"),
+    ):
+        p = kinds.add_parser(name, help=helptext)
+        p.add_argument("device", help="a twin device with emops_snmp_face, e.g. hq-core1")
+        p.add_argument("--restore", action="store_true", help="repair it: nominal values again")
         p.set_defaults(run=_fault)
 
     log = sub.add_parser("ground-truth", help="print the faults and repairs so far (JSON lines)")
@@ -135,6 +146,9 @@ def _fault(args: argparse.Namespace) -> int:
         "daemon-stop": lambda: lab.daemon_stop(args.device, args.daemon, args.kill),
         "daemon-start": lambda: lab.daemon_start(args.device, args.daemon),
     }
+    if args.fault in FAULTS:  # health faults: one command, --restore repairs
+        change = lab.health_restore if args.restore else lab.health_fault
+        actions[args.fault] = lambda: change(args.device, args.fault)
     print(json.dumps(actions[args.fault]()))
     return 0
 
