@@ -1,4 +1,5 @@
-"""Mean and 95% Student-t confidence interval over a campaign's runs.
+"""Confidence intervals: a mean over a campaign's runs (Student t) and a proportion
+over its samples (Wilson).
 
 The paper averages 8 runs and shows no spread; emops reports the interval too,
 so a reader can tell a real difference between two campaigns from run-to-run
@@ -66,3 +67,36 @@ def mean_interval(values: Sequence[float | None]) -> Interval:
         return Interval(1, mean, None, None)
     half = t_critical(len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs))
     return Interval(len(xs), mean, mean - half, mean + half)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """k successes of n trials with the 95% Wilson score interval (None when n = 0).
+
+    A campaign's detection rate, alarm precision and false-alarm rate are
+    proportions of a few dozen samples, often 0 or n: the normal ("Wald")
+    interval then has zero width and claims certainty. Wilson's does not:
+    0 false alarms in 24 quiet windows still allows 14 % (upper bound).
+    """
+
+    k: int
+    n: int
+    low: float | None
+    high: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.n == 0 else self.k / self.n
+
+
+def wilson(k: int, n: int, z: float = Z_975) -> Proportion:
+    """The Wilson score interval of k in n (0 <= k <= n)."""
+    if not 0 <= k <= n:
+        raise ValueError(f"successes {k} must be within 0..{n}")
+    if n == 0:
+        return Proportion(0, 0, None, None)
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Proportion(k, n, max(0.0, centre - half), min(1.0, centre + half))

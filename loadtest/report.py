@@ -21,7 +21,7 @@ from typing import Any
 
 from emops.errors import EmopsError
 from emops.files import check_output_dir, make_output_dir, write_all
-from loadtest.results import METRICS, summarize
+from loadtest.results import METRICS, kind_table, pooled, summarize
 
 COUNTS = ("tp", "fn", "fp", "tn")
 FIGURES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
@@ -107,6 +107,48 @@ def summary_rows(summary: dict[str, dict]) -> list[dict[str, str]]:
         }
         for key, label, _ in METRICS
     ]
+
+
+POOLED_FIELDS = ["metric", "k", "n", "rate", "low", "high"]
+KIND_FIELDS = ["kind", "faults", "detected", "rate", "low", "high", "misattributed"]
+KIND_FIELDS += ["median_s", "p95_s"]
+MISS_FIELDS = ["kind", "run", "fault", "instead"]
+
+
+def pooled_rows(runs: Sequence[dict]) -> list[dict[str, str]]:
+    """Alarm proportions over every sample of every run, with Wilson intervals."""
+    return [
+        {"metric": metric, **{k: fmt(p[k]) for k in POOLED_FIELDS[1:]}}
+        for metric, p in pooled(runs).items()
+    ]
+
+
+def kind_rows(runs: Sequence[dict]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(per fault kind, every miss with what fired instead)."""
+    rows, misses = [], []
+    for row in kind_table(runs):
+        d = row["detected"]
+        rows.append(
+            {
+                "kind": row["kind"],
+                "faults": fmt(row["faults"]),
+                "detected": fmt(d["k"]),
+                **{k: fmt(d[k]) for k in ("rate", "low", "high")},
+                "misattributed": fmt(row["misattributed"]),
+                "median_s": fmt(row["median_s"]),
+                "p95_s": fmt(row["p95_s"]),
+            }
+        )
+        misses += [
+            {
+                "kind": row["kind"],
+                "run": fmt(m["run"]),
+                "fault": m["fault"],
+                "instead": ", ".join(m["instead"]) or "nothing",
+            }
+            for m in row["misses"]
+        ]
+    return rows, misses
 
 
 def table1_rows(directory: Path) -> list[dict[str, str]]:
@@ -223,8 +265,14 @@ def _html_table(rows: Sequence[dict[str, str]], fields: Sequence[str], table: st
 
 
 def render_html(
-    results: dict, runs: list[dict], summary: list[dict], table1: list[dict], figures: list[str]
+    results: dict,
+    runs: list[dict],
+    summary: list[dict],
+    table1: list[dict],
+    figures: list[str],
+    alarms: tuple[list[dict], list[dict], list[dict]] = ([], [], []),
 ) -> str:
+    """The report page; `alarms` = (pooled rows, per-kind rows, misses)."""
     run_fields = ["run", *(k for k, _, _ in METRICS), *COUNTS, "worker_deaths", "problems"]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -240,6 +288,18 @@ def render_html(
         "<h2>Summary over runs</h2>",
         _html_table(summary, ["metric", "label", "n", "mean", "low", "high"], "summary"),
     ]
+    pooled_, kinds, misses = alarms
+    if kinds:
+        parts += [
+            "<h2>Alarms over all samples</h2><p>Proportions of every fault and quiet window "
+            "of every run, with 95% Wilson intervals.</p>",
+            _html_table(pooled_, POOLED_FIELDS, "pooled"),
+            "<h2>Per fault kind</h2><p>Misattributed: not detected, but another alert "
+            "started in the fault's window.</p>",
+            _html_table(kinds, KIND_FIELDS, "kinds"),
+        ]
+    if misses:
+        parts += ["<h2>Misses</h2>", _html_table(misses, MISS_FIELDS, "misses")]
     if table1:
         parts += [
             "<h2>Table 1: bandwidth estimate vs measured</h2>",
@@ -273,11 +333,17 @@ def write_report(directory: Path) -> Path:
     for name, title, keys, unit in FIGURES:
         files[name] = draw_figure(title, keys, unit, runs, summary)
         figures.append(name)
+    prows = pooled_rows(runs)
+    krows, misses = kind_rows(runs)
+    if krows:
+        files["pooled.csv"] = to_csv(prows, POOLED_FIELDS)
+        files["kinds.csv"] = to_csv(krows, KIND_FIELDS)
+        files["misses.csv"] = to_csv(misses, MISS_FIELDS)
     if t1:
         files["table1.csv"] = to_csv(t1, TABLE1_FIELDS)
         files["table1.png"] = draw_table1(t1)
         figures.insert(0, "table1.png")
-    files["index.html"] = render_html(results, rows, srows, t1, figures)
+    files["index.html"] = render_html(results, rows, srows, t1, figures, (prows, krows, misses))
     make_output_dir(out, "DIR")
     write_all([(out / name, "DIR", data) for name, data in files.items()])
     return out / "index.html"

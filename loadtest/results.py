@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from loadtest.campaign import Campaign
-from loadtest.intervals import mean_interval
+from loadtest.intervals import Proportion, mean_interval, wilson
 from loadtest.scoring import (
     AlarmScore,
     Alert,
     Request,
     Window,
+    fault_kind,
     faults_from_ground_truth,
+    percentile,
     request_metrics,
     score_alarms,
     select_alerts,
@@ -62,10 +64,12 @@ def _alarm_json(score: AlarmScore) -> dict[str, Any]:
         "detections": [
             {
                 "fault": d.fault.label,
+                "kind": fault_kind(d.fault),
                 "start": d.fault.start,
                 "end": d.fault.end,
                 "detected_s": d.seconds,
                 "alert": None if d.alert is None else d.alert.name,
+                "instead": [_alert_json(a) for a in d.instead],
             }
             for d in score.detections
         ],
@@ -154,6 +158,53 @@ def summarize(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | 
             low, high = max(0.0, low), (min(1.0, high) if key in RATIOS else high)
         summary[key] = {"n": iv.n, "mean": iv.mean, "low": low, "high": high}
     return summary
+
+
+def _proportion(p: Proportion) -> dict[str, float | int | None]:
+    return {"k": p.k, "n": p.n, "rate": p.rate, "low": p.low, "high": p.high}
+
+
+def pooled(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | int | None]]:
+    """Detection rate, alarm precision and false-alarm rate over every sample of every
+    run, with 95% Wilson intervals: the samples, not the runs, are the trials."""
+    total = {k: 0 for k in ("tp", "fn", "fp", "tn")}
+    for run in runs:
+        for k in total:
+            total[k] += run["metrics"].get(k) or 0
+    tp, fn, fp, tn = (total[k] for k in ("tp", "fn", "fp", "tn"))
+    return {
+        "detection_rate": _proportion(wilson(tp, tp + fn)),
+        "alarm_precision": _proportion(wilson(tp, tp + fp)),
+        "false_alarm_rate": _proportion(wilson(fp, fp + tn)),
+    }
+
+
+def kind_table(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per fault kind over all runs: faults, detected (Wilson), misattributed (something
+    else fired instead), detection time median and p95, and each miss with what fired."""
+    rows: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for d in (run.get("alarms") or {}).get("detections", []):
+            kind = d.get("kind") or d["fault"].split(" ", 1)[0]
+            row = rows.setdefault(kind, {"kind": kind, "seconds": [], "faults": 0, "misses": []})
+            row["faults"] += 1
+            if d["detected_s"] is not None:
+                row["seconds"].append(d["detected_s"])
+            else:
+                instead = sorted({a["name"] for a in d.get("instead", [])})
+                row["misses"].append(
+                    {"run": run.get("run"), "fault": d["fault"], "instead": instead}
+                )
+    out = []
+    for kind in sorted(rows):
+        row = rows[kind]
+        seconds = sorted(row.pop("seconds"))
+        row["detected"] = _proportion(wilson(len(seconds), row["faults"]))
+        row["misattributed"] = sum(1 for m in row["misses"] if m["instead"])
+        row["median_s"] = percentile(seconds, 0.5)
+        row["p95_s"] = percentile(seconds, 0.95)
+        out.append(row)
+    return out
 
 
 def _iso(t: float | None) -> str:

@@ -47,7 +47,7 @@ from loadtest.placement import (
     worker_command,
 )
 from loadtest.records import append_event, read_events, read_records
-from loadtest.results import dashboard_summary, score_run, summarize
+from loadtest.results import dashboard_summary, kind_table, pooled, score_run, summarize
 from loadtest.scoring import Alert
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -476,6 +476,8 @@ def run_campaign(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": results,
         "summary": summarize(results),
+        "pooled": pooled(results),
+        "kinds": kind_table(results),
     }
     write_atomic(out_dir / "campaign.json", json.dumps(summary, indent=2) + "\n")
     board = dashboard_summary(summary)  # what the KPI dashboard reads

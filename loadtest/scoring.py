@@ -181,10 +181,27 @@ def select_alerts(
 class Detection:
     fault: Fault
     alert: Alert | None  # the first matching alert that started in the window
+    instead: tuple[Alert, ...] = ()  # undetected, but these started in its window
 
     @property
     def seconds(self) -> float | None:
         return None if self.alert is None else self.alert.starts_at - self.fault.start
+
+    @property
+    def misattributed(self) -> bool:
+        """Something fired, but it names another thing: the operator is sent elsewhere."""
+        return self.alert is None and bool(self.instead)
+
+
+def fault_kind(fault: Fault) -> str:
+    """The row a fault is scored in: its kind, with the daemon for daemon faults
+    (a stopped ospfd and a stopped nginx are detected by different rules)."""
+    detail = dict(fault.detail)
+    if "daemon" in detail:
+        return f"{fault.kind} {detail['daemon']}"
+    if "member" in detail:
+        return f"{fault.kind} member"
+    return fault.kind
 
 
 @dataclass
@@ -245,7 +262,8 @@ def score_alarms(
             if fault.start <= a.starts_at <= close and any(m.matches(a) for m in wanted)
         ]
         first = min(found, key=lambda a: a.starts_at) if found else None
-        score.detections.append(Detection(fault, first))
+        instead = () if found else tuple(a for a in alerts if fault.start <= a.starts_at <= close)
+        score.detections.append(Detection(fault, first, instead))
         matched.update(found)
         if first is None:
             score.fn += 1

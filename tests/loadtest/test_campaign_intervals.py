@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from loadtest.intervals import mean_interval, t_critical
+from loadtest.intervals import mean_interval, t_critical, wilson
 
 
 def test_eight_runs_use_t_with_seven_degrees_of_freedom() -> None:
@@ -41,3 +41,27 @@ def test_t_table_between_rows_is_conservative() -> None:
     assert t_critical(1000) == 1.960
     with pytest.raises(ValueError):
         t_critical(0)
+
+
+def test_wilson_gives_width_where_the_normal_interval_claims_certainty() -> None:
+    none_in_24 = wilson(0, 24)  # the case: 0 false alarms in 24 quiet windows
+    assert none_in_24.rate == 0 and none_in_24.low == 0
+    assert none_in_24.high == pytest.approx(0.138, abs=5e-4)  # still allows 14 %
+    all_of_200 = wilson(200, 200)
+    assert all_of_200.high == 1 and all_of_200.low == pytest.approx(0.9812, abs=5e-4)
+
+
+def test_wilson_matches_the_textbook_formula_in_the_middle() -> None:
+    k, n, z = 30, 40, 1.96
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    got = wilson(k, n)
+    assert got.low == pytest.approx(centre - half) and got.high == pytest.approx(centre + half)
+    assert got.low < p < got.high
+
+
+def test_wilson_of_no_trials_is_undefined_and_bad_counts_refused() -> None:
+    assert wilson(0, 0).rate is None and wilson(0, 0).low is None
+    with pytest.raises(ValueError, match=r"within 0\.\.3"):
+        wilson(4, 3)

@@ -11,6 +11,7 @@ import pytest
 
 from emops.errors import EmopsError
 from loadtest.campaign import load_campaign
+from loadtest.intervals import wilson
 from loadtest.report import latest_results, write_report
 from loadtest.results import METRICS, dashboard_summary, score_run, summarize
 from loadtest.scoring import Alert, Request
@@ -141,6 +142,40 @@ def test_report_html_equals_its_csvs(tmp_path: Path) -> None:
     runs_csv = read_csv(out / "runs.csv")
     assert runs_csv[1]["worker_deaths"] == "1" and "died" in runs_csv[1]["problems"]
     assert runs_csv[2]["alarm_precision"] == ""
+
+
+def test_report_pools_samples_with_wilson_and_lists_misses_by_kind(tmp_path: Path) -> None:
+    runs = [make_run(i, 1.0) for i in (1, 2)]
+    missed = runs[1]["alarms"]["detections"][0]
+    missed.update(detected_s=None, alert=None)
+    missed["instead"] = [{"name": "SnmpTargetDown", "labels": {}, "starts_at": 0, "ends_at": 1}]
+    runs[1]["metrics"].update(tp=0, fn=1)
+    results = {"campaign": "paper", "mode": "twin", "description": "d", "created": "now"}
+    (tmp_path / "campaign.json").write_text(json.dumps({**results, "runs": runs}))
+    page = write_report(tmp_path)
+    out = tmp_path / "report"
+    parser = Cells()
+    parser.feed(page.read_text())
+    for table in ("pooled", "kinds", "misses"):
+        rows = read_csv(out / f"{table}.csv")
+        assert rows, table
+        for i, row in enumerate(rows):
+            for key, value in row.items():
+                assert parser.cells[(table, i, key)] == value, (table, i, key)
+    pooled = {r["metric"]: r for r in read_csv(out / "pooled.csv")}
+    detection = pooled["detection_rate"]
+    assert (detection["k"], detection["n"]) == ("1", "2")
+    assert float(detection["low"]) == pytest.approx(wilson(1, 2).low, rel=1e-3)
+    assert (pooled["false_alarm_rate"]["k"], pooled["false_alarm_rate"]["n"]) == ("2", "6")
+    (kind,) = read_csv(out / "kinds.csv")
+    assert (kind["kind"], kind["faults"], kind["detected"], kind["misattributed"]) == (
+        "link",
+        "2",
+        "1",
+        "1",
+    )
+    (miss,) = read_csv(out / "misses.csv")
+    assert miss["run"] == "2" and miss["instead"] == "SnmpTargetDown"
 
 
 def test_report_finds_the_newest_results(tmp_path: Path) -> None:

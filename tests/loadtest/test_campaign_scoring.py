@@ -11,6 +11,7 @@ from loadtest.scoring import (
     Request,
     Window,
     default_matchers,
+    fault_kind,
     faults_from_ground_truth,
     merge_duplicates,
     percentile,
@@ -88,6 +89,23 @@ def test_alert_about_another_target_does_not_detect() -> None:
     faults = [Fault("link", "anping-private", 100, 130)]
     score = score_alarms(faults, [link_alert(110, 120, link="baishan-private")], [], GRACE)
     assert score.fn == 1 and len(score.unmatched_in_faults) == 1
+
+
+def test_an_undetected_fault_with_another_alert_is_misattributed() -> None:
+    faults = [Fault("link", "anping-private", 100, 130), Fault("device", "hq-web1", 200, 230)]
+    other = Alert.of("SnmpTargetDown", {"device": "anping-wan"}, 104, 140)
+    score = score_alarms(faults, [other], [], GRACE)
+    wrong, silent = score.detections
+    assert wrong.misattributed and wrong.instead == (other,)
+    assert not silent.misattributed and silent.instead == ()  # nothing fired: a plain miss
+    detected = score_alarms(faults[:1], [link_alert(110, 120), other], [], GRACE).detections[0]
+    assert not detected.misattributed and detected.instead == ()
+
+
+def test_faults_are_scored_by_kind_and_daemon() -> None:
+    assert fault_kind(Fault("daemon", "hq-cti1", 0, 1, (("daemon", "cti"),))) == "daemon cti"
+    assert fault_kind(Fault("link", "anping-backup", 0, 1, (("member", "0"),))) == "link member"
+    assert fault_kind(Fault("device", "hq-web1", 0, 1)) == "device"
 
 
 def test_late_alert_after_grace_is_fn_and_fp_where_it_lands() -> None:
