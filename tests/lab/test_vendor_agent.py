@@ -3,23 +3,28 @@
 Each face runs behind its own net-snmp snmpd on 127.0.0.1 (a free port, v2c on loopback
 only), wired with the same pass_persist and sysObjectID lines the twin's template uses.
 The tests walk the vendor tables with net-snmp's snmpwalk, write the state file as each
-fault does, and check what a monitoring system would see change, and come back.
+fault does, and check what a monitoring system would see change, and come back; then the
+same through emops' own poller and the vendor profiles, as the metrics the alerts read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 from testkit import ROOT, require_tool
 
+from collectors.exposition import SnmpCollector
 from collectors.snmp import agents
+from collectors.snmp.poller import Poller, Target
 from emops.topology.model import SNMP_FACES
 from lab import vendor_agent as va
 
@@ -95,6 +100,15 @@ def faces(tmp_path_factory: pytest.TempPathFactory, idle_pid: int) -> Iterator[d
     finally:
         for f in started.values():
             f.agent.stop()
+
+
+@pytest.fixture(autouse=True)
+def nominal_after(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test leaves the shared faces nominal, even when it fails half way."""
+    yield
+    if "faces" in request.fixturenames:
+        for face in request.getfixturevalue("faces").values():
+            face.state.unlink(missing_ok=True)
 
 
 def test_faces_are_the_topology_faces():
@@ -185,6 +199,79 @@ def test_cisco_tables_nominal_faults_and_restore(faces):
     va.write_state(face.state, {"fan_failed": None})
     after = face.walk(".1.3.6.1.4.1.9.9")
     assert _steady(after, "cisco_ios") == _steady(before, "cisco_ios")
+
+
+# --- what the collectors' vendor profiles make of it -----------------------------------------
+
+
+def collected(face: Face) -> Callable[..., float | None]:
+    """Poll the face with emops' own SNMP poller (twice: the first poll picks the profile)
+    and return `get(metric, **labels)` over what the exporter would expose."""
+
+    async def run() -> Poller:
+        target = Target("sw1", "127.0.0.1", face.agent.port, "2c", agents.COMMUNITY,
+                        site="hq", role="core_switch")  # fmt: skip
+        poller = Poller([target], timeout=2.0, retries=1)
+        try:
+            for _ in range(2):
+                await poller.poll_all()
+        finally:
+            poller.close()
+        return poller
+
+    poller = asyncio.run(run())
+    registry = CollectorRegistry()
+    registry.register(SnmpCollector(lambda: poller.results))
+    device = {"device": "sw1", "site": "hq", "role": "core_switch"}
+    return lambda name, **labels: registry.get_sample_value(name, device | labels)
+
+
+# face -> the entity each fault changes: main board (CPU, temperature), supply 1, first port
+WATCHED = {
+    "huawei_vrp": ("MPU Board 0", "MPU Board 0", "PWR1", "XGigabitEthernet0/0/1"),
+    "cisco_ios": ("Switch 1", "SW#1, Sensor#1, Inlet", "Switch 1 - Power Supply A", None),
+}
+
+
+@pytest.mark.parametrize("face_name", va.FACES)
+def test_the_vendor_profile_sees_each_fault_and_its_restore(faces, face_name):
+    face = faces[face_name]
+    cpu, sensor, psu, port = WATCHED[face_name]
+    get = collected(face)
+    assert get("emops_snmp_profile_info", profile=face_name,
+               sysobjectid=va.SYS_OBJECT_IDS[face_name].lstrip(".")) == 1  # fmt: skip
+    for group in ("cpu", "memory", "temperature", "fans", "power"):
+        assert get("emops_snmp_profile_missing", profile=face_name, group=group) in (0, None)
+    assert get("emops_cpu_utilization_ratio", entity=cpu) <= 0.05
+    assert get("emops_sensor_temperature_celsius", entity=sensor) < get(
+        "emops_sensor_temperature_high_celsius", entity=sensor
+    )
+    assert get("emops_power_supply_ok", entity=psu) == 1
+    if port:
+        assert get("emops_optics_rx_power_dbm", entity=port) > get(
+            "emops_optics_rx_power_low_dbm", entity=port
+        )
+    for name in va.FACE_FAULTS[face_name]:
+        face.fault(name)
+    get = collected(face)
+    assert get("emops_cpu_utilization_ratio", entity=cpu) == pytest.approx(0.97)
+    assert get("emops_sensor_temperature_celsius", entity=sensor) > get(
+        "emops_sensor_temperature_high_celsius", entity=sensor
+    )
+    assert get("emops_power_supply_ok", entity=psu) == 0
+    if port:
+        assert get("emops_optics_rx_power_dbm", entity=port) == pytest.approx(-22.5)
+        assert get("emops_optics_rx_power_dbm", entity=port) < get(
+            "emops_optics_rx_power_low_dbm", entity=port
+        )
+    for name in va.FACE_FAULTS[face_name]:
+        face.fault(name, on=False)
+    get = collected(face)
+    assert get("emops_cpu_utilization_ratio", entity=cpu) <= 0.05
+    assert get("emops_sensor_temperature_celsius", entity=sensor) < get(
+        "emops_sensor_temperature_high_celsius", entity=sensor
+    )
+    assert get("emops_power_supply_ok", entity=psu) == 1
 
 
 def test_cisco_face_has_no_optics_fault():
