@@ -22,13 +22,21 @@ It promises the groups of its own metrics, or exactly those it lists under
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from collectors.snmp import ber
-from collectors.snmp.oids import INTERFACES, IP_ADDRESS, OBJECT_IDENTIFIER, SYNTAXES, Table
+from collectors.snmp.oids import (
+    INTERFACES,
+    IP_ADDRESS,
+    OBJECT_IDENTIFIER,
+    SYNTAXES,
+    Syntax,
+    Table,
+)
 from collectors.snmp.walk import Columns, Index
 from emops.errors import EmopsError
 from emops.yamlread import Category, Reader, read_marked_yaml, sub_field
@@ -51,11 +59,13 @@ _METRIC_KEYS = (
     "scale",
     "scale_by",
     "pow10",
+    "decibels",
     "labels",
     "skip_zero",
     "where",
 )
-_LABEL_KEYS = ("table", "column", "via", "index", "format", "value", "fallback")
+_LABEL_KEYS = ("table", "column", "via", "index", "format", "value", "fallback", "strip")
+_WHERE_KEYS = ("column", "index", "equals", "in", "not_in", "matches")
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,31 @@ class LabelSpec:
     format: str = "text"
     value: str = ""
     fallback: str = ""
+    strip: re.Pattern[str] | None = None  # removed from the text ("Te1/0/1 Receive Power Sensor")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One `where` condition on a row: its `column` (or, with `index` >= 0, that
+    sub-identifier of the row index) read as text must be in `values`, or not in
+    `excluded`, or match `pattern`. Every condition of a metric must hold."""
+
+    column: str = ""
+    index: int = -1
+    values: frozenset[str] | None = None
+    excluded: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
+
+    def holds(self, index: tuple[int, ...], row: Columns) -> bool:
+        if self.index >= 0:
+            text = str(index[self.index]) if self.index < len(index) else ""
+        else:
+            text = _text(row.get(self.column, {}).get(index))
+        if self.values is not None and text not in self.values:
+            return False
+        if text in self.excluded:
+            return False
+        return self.pattern is None or self.pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -100,9 +135,10 @@ class MetricSpec:
     labels: tuple[LabelSpec, ...] = ()
     skip_zero: str = ""  # a column of the same table: rows where it is 0 or absent are skipped
     scale_by: str = ""  # a column of the same table the value is multiplied by (hrStorageUnits)
-    where: tuple[str, frozenset[str]] | None = None  # (column, texts): rows whose column reads so
+    where: tuple[Condition, ...] = ()  # rows for which every condition holds
     map: Mapping[int, float] | None = None  # raw -> exported (states); other raw values skipped
     pow10: tuple[Pow10, ...] = ()
+    decibels: float | None = None  # reference: value -> 10 log10(value / reference), last
 
 
 @dataclass(frozen=True)
@@ -319,7 +355,7 @@ def _tables(r: Reader, profile: str, data: dict) -> dict[str, Table]:
             r.problem(field, "has no columns", "add `columns:` with oid and syntax each")
         for col, spec in given.items():
             cfield = f"{field}.columns.{col}"
-            c = r.mapping(spec, cfield, known=("oid", "syntax"))
+            c = r.mapping(spec, cfield, known=("oid", "syntax", "range"))
             oid = _oid(r, r.require(c, "oid", f"{cfield}.oid"), f"{cfield}.oid")
             kind = r.require(c, "syntax", f"{cfield}.syntax")
             if kind is not None and kind not in SYNTAXES:
@@ -328,9 +364,26 @@ def _tables(r: Reader, profile: str, data: dict) -> dict[str, Table]:
                 )
             if oid is not None and kind in SYNTAXES:
                 columns[str(col)] = oid
-                syntax[str(col)] = SYNTAXES[kind]
+                syntax[str(col)] = _narrowed(r, c, cfield, SYNTAXES[kind])
         tables[str(name)] = Table(f"{profile}.{name}", columns, syntax)
     return tables
+
+
+def _narrowed(r: Reader, c: dict, field: str, base: Syntax) -> Syntax:
+    """`range: [lo, hi]`: the MIB's own constraint (hwEntityCpuUsage Integer32 (0..100)),
+    so an absurd value is malformed at the walk like one outside the base type."""
+    if "range" not in c:
+        return base
+    bounds = r.sequence(c["range"], f"{field}.range")
+    whole = all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+    if base.values is None or len(bounds) != 2 or not whole or bounds[0] > bounds[1]:
+        r.problem(f"{field}.range", f"{bounds!r} is not [low, high]", "e.g. [0, 100], integers")
+        return base
+    low, high = bounds
+    if low not in base.values or high not in base.values:
+        r.problem(f"{field}.range", f"[{low}, {high}] is outside {base.name}", "narrow it")
+        return base
+    return Syntax(f"{base.name} ({low}..{high})", range(low, high + 1))
 
 
 def _metric(r: Reader, item: object, field: str, tables: Mapping[str, Table]) -> MetricSpec | None:
@@ -364,6 +417,7 @@ def _metric(r: Reader, item: object, field: str, tables: Mapping[str, Table]) ->
         _where(r, m, field, columns),
         _value_map(r, m, field),
         _pow10(r, m, field, columns),
+        _decibels(r, m, field),
     )
 
 
@@ -393,6 +447,9 @@ def _label_spec(
             fmt = "ip"
     elif index is None and not via:
         r.problem(field, "says nowhere to read the label", "add column:, index: or value:")
+    strip = None
+    if "strip" in s:
+        strip = r.convert(s["strip"], f"{field}.strip", _regex, "a regular expression")
     fallback = r.get(s, "fallback", f"{field}.fallback", "")
     if fallback and (not isinstance(fallback, str) or "{}" not in fallback):
         r.problem(
@@ -400,7 +457,14 @@ def _label_spec(
         )
         fallback = ""
     return LabelSpec(
-        name, str(ltable), lcolumn, via, index, str(fmt or "text"), fallback=str(fallback)
+        name,
+        str(ltable),
+        lcolumn,
+        via,
+        index,
+        str(fmt or "text"),
+        fallback=str(fallback),
+        strip=strip,
     )
 
 
@@ -422,19 +486,47 @@ def _index_slice(r: Reader, s: dict, field: str) -> tuple[int, int | None] | Non
     )
 
 
-def _where(
-    r: Reader, m: dict, field: str, columns: Mapping[str, bytes]
-) -> tuple[str, frozenset[str]] | None:
+def _where(r: Reader, m: dict, field: str, columns: Mapping[str, bytes]) -> tuple[Condition, ...]:
+    """`where:` one condition or a list of them, all of which must hold."""
     if "where" not in m:
+        return ()
+    given = m["where"]
+    items = given if isinstance(given, list) else [given]
+    conditions = []
+    for i, item in enumerate(items):
+        wfield = f"{field}.where[{i}]" if isinstance(given, list) else f"{field}.where"
+        w = r.mapping(item, wfield, known=_WHERE_KEYS)
+        if ("column" in w) == ("index" in w):
+            r.problem(wfield, "needs exactly one of column: and index:", "what the test reads")
+            continue
+        column = _column(r, w, "column", wfield, columns) if "column" in w else ""
+        position = int(r.number(w, "index", f"{wfield}.index", 0, 0, 127, whole=True))
+        tests = [k for k in ("equals", "in", "not_in", "matches") if k in w]
+        if not tests:
+            r.problem(wfield, "tests nothing", "add equals:, in:, not_in: or matches:")
+            continue
+        values = None
+        if "equals" in w or "in" in w:
+            if "equals" in w and "in" in w:
+                r.problem(wfield, "has both equals: and in:", "keep one")
+            listed = [w["equals"]] if "equals" in w else r.sequence(w["in"], f"{wfield}.in")
+            values = frozenset(str(t) for t in listed)
+        excluded = frozenset(str(t) for t in r.sequence(w.get("not_in"), f"{wfield}.not_in"))
+        pattern = None
+        if "matches" in w:
+            pattern = r.convert(w["matches"], f"{wfield}.matches", _regex, "a regular expression")
+        conditions.append(
+            Condition(column, position if "index" in w else -1, values, excluded, pattern)
+        )
+    return tuple(conditions)
+
+
+def _decibels(r: Reader, m: dict, field: str) -> float | None:
+    """`decibels: {reference: 1000}`: microwatts -> dBm (rows of 0 or less left out)."""
+    if "decibels" not in m:
         return None
-    wfield = f"{field}.where"
-    w = r.mapping(m["where"], wfield, known=("column", "equals", "in"))
-    column = _column(r, w, "column", wfield, columns, required=True)
-    if ("equals" in w) == ("in" in w):
-        r.problem(wfield, "needs exactly one of equals: and in:", "equals: text or in: [a, b]")
-        return None
-    texts = [w["equals"]] if "equals" in w else r.sequence(w["in"], f"{wfield}.in")
-    return column, frozenset(str(t) for t in texts)
+    d = r.mapping(m["decibels"], f"{field}.decibels", known=("reference",))
+    return float(r.number(d, "reference", f"{field}.decibels.reference", None, 1e-30))
 
 
 def _value_map(r: Reader, m: dict, field: str) -> dict[int, float] | None:
@@ -516,7 +608,10 @@ def _label(spec: LabelSpec, index: Index, walked: Mapping[str, Columns], row: Co
     key = _key(spec, index, row)
     dotted = ".".join(map(str, key))
     if spec.column:
-        if text := _text(walked.get(spec.table, {}).get(spec.column, {}).get(key), spec.format):
+        text = _text(walked.get(spec.table, {}).get(spec.column, {}).get(key), spec.format)
+        if spec.strip is not None:
+            text = spec.strip.sub("", text).strip()
+        if text:
             return text
         if spec.fallback:
             return spec.fallback.format(dotted)
@@ -535,7 +630,7 @@ def _value(m: MetricSpec, raw: object, index: Index, row: Columns) -> float | No
         value = m.map[raw]
     if m.skip_zero and not row.get(m.skip_zero, {}).get(index):
         return None
-    if m.where and _text(row.get(m.where[0], {}).get(index)) not in m.where[1]:
+    if not all(c.holds(index, row) for c in m.where):
         return None
     if m.scale_by:
         factor = row.get(m.scale_by, {}).get(index)
@@ -547,7 +642,12 @@ def _value(m: MetricSpec, raw: object, index: Index, row: Columns) -> float | No
         if not isinstance(exponent, int) or abs(p.times * (exponent + p.offset)) > MAX_POW10:
             return None
         value *= 10.0 ** (p.times * (exponent + p.offset))
-    return value * m.scale
+    value *= m.scale
+    if m.decibels is not None:
+        if value <= 0:
+            return None  # no light at all: no reading, not -inf dBm
+        value = 10 * math.log10(value / m.decibels)
+    return value
 
 
 def samples(

@@ -158,6 +158,64 @@ def test_the_vendor_reading_wins_and_inherited_metrics_promise_nothing(profiles:
     assert [p.pattern for p in vendor.interface_exclude] == ["^NULL", "^InLoopBack"]
 
 
+OPTICS = """\
+promises: []
+tables:
+  sensor:
+    columns:
+      name: {oid: 1.3.6.1.2.1.47.1.1.1.1.7, syntax: DisplayString}
+      status: {oid: 1.3.6.1.2.1.99.1.1.1.5, syntax: Integer32}
+      power: {oid: 1.3.6.1.4.1.2011.5.25.31.1.1.3.1.8, syntax: Integer32, range: [-1, 100000]}
+metrics:
+  - name: emops_optics_rx_power_dbm
+    group: optics
+    table: sensor
+    column: power
+    decibels: {reference: 1000}      # microwatts -> dBm
+    where:
+      - {column: name, matches: "Receive Power"}
+      - {column: status, in: [1]}
+      - {column: power, not_in: [-1]}
+      - {index: 1, in: [1]}
+    labels:
+      entity: {column: name, strip: " Receive Power Sensor$"}
+"""
+
+
+def test_where_conditions_all_hold_and_microwatts_become_dbm(tmp_path: Path) -> None:
+    path = tmp_path / "optics.yml"
+    path.write_text(OPTICS)
+    rows = {(1, 1): "ok", (2, 1): "down", (3, 1): "unread", (4, 1): "tx", (5, 2): "second"}
+    names = {
+        (1, 1): b"Te1/0/1 Receive Power Sensor",
+        (2, 1): b"Te1/0/2 Receive Power Sensor",
+        (3, 1): b"Te1/0/3 Receive Power Sensor",
+        (4, 1): b"Te1/0/4 Transmit Power Sensor",
+        (5, 2): b"Te1/0/5 Receive Power Sensor",
+    }
+    walked = {
+        "sensor": {
+            "name": names,
+            "status": {i: 2 if rows[i] == "down" else 1 for i in rows},
+            "power": {i: -1 if rows[i] == "unread" else 500 for i in rows},
+        }
+    }
+    got = values(read_profile(path), walked)
+    # 500 uW = 10 log10(0.5) dBm; the down sensor, the -1 "no reading", the transmit
+    # sensor and the row whose second index arc is 2 are all left out
+    assert got == {("emops_optics_rx_power_dbm", ("Te1/0/1",)): pytest.approx(-3.0103, abs=1e-4)}
+    walked["sensor"]["power"][(1, 1)] = 0
+    assert values(read_profile(path), walked) == {}  # no light: no reading, never -inf
+
+
+def test_a_range_narrows_the_column_to_the_mibs_constraint(tmp_path: Path) -> None:
+    path = tmp_path / "optics.yml"
+    path.write_text(OPTICS)
+    syntax = read_profile(path).tables["sensor"].syntax["power"]
+    assert syntax.misfit(100000) is None and syntax.misfit(-1) is None
+    assert "Integer32 (-1..100000)" in (syntax.misfit(100001) or "")
+
+
 def test_the_shipped_profiles_load() -> None:
     shipped = load_profiles()
     assert "generic" in shipped.profiles
@@ -187,13 +245,24 @@ def test_the_shipped_profiles_load() -> None:
             "metrics: [{name: emops_x, group: g, table: t, column: v,"
             " where: {column: v, equals: 1, in: [2]}}]\n",
             "metrics[0].where",
-            "exactly one",
+            "has both equals: and in:",
         ),
         (
             "tables: {t: {columns: {v: {oid: 1.3.6.1.4.1.1, syntax: Integer32}}}}\n"
             "metrics: [{name: emops_x, group: g, table: t, column: v}]\npromises: [cpu]\n",
             "promises[0]",
             "no metric of this profile has group 'cpu'",
+        ),
+        (
+            "tables: {t: {columns: {v: {oid: 1.3.6.1.4.1.1, syntax: Gauge32, range: [-5, 9]}}}}\n",
+            "tables.t.columns.v.range",
+            "outside Gauge32",
+        ),
+        (
+            "tables: {t: {columns: {v: {oid: 1.3.6.1.4.1.1, syntax: Integer32}}}}\n"
+            "metrics: [{name: emops_x, group: g, table: t, column: v, where: [{column: v}]}]\n",
+            "metrics[0].where[0]",
+            "tests nothing",
         ),
         (
             "tables: {interfaces: {columns: {v: {oid: 1.3.6.1.4.1.1, syntax: Integer32}}}}\n",
