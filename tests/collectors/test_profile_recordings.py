@@ -282,3 +282,26 @@ def test_device_labels_are_kept(polled: tuple) -> None:
     _, registry = polled
     labels = device_labels("huawei_s12700e") | {"entity": "MPU Board 9"}
     assert registry.get_sample_value("emops_sensor_temperature_high_celsius", labels) == 70
+
+
+@pytest.mark.parametrize(
+    ("device", "metric", "entity", "value"),
+    [
+        ("cisco_c9407r", "emops_fan_ok", "Fan Tray 1 Fan 3", 0),  # notFunctioning
+        ("cisco_c9407r", "emops_fan_ok", "Fan Tray 2 Fan 1", None),  # notPresent
+        ("cisco_c9407r", "emops_power_supply_ok", "Power Supply 2", 0),  # critical
+        ("cisco_c9407r", "emops_power_supply_ok", "Power Supply 3", None),  # notPresent
+        ("cisco_c2960x", "emops_fan_ok", "Switch#2, Fan#1", 0),  # critical
+        ("cisco_c2960x", "emops_power_supply_ok", "Sw1, RPS", None),  # notPresent
+        ("h3c_s6520x", "emops_fan_ok", "Fan 2", 0),  # fanError
+        ("h3c_s6520x", "emops_fan_ok", "Fan 3", None),  # entityAbsent
+        ("h3c_s6520x", "emops_power_supply_ok", "PSU 2", 0),  # psuError
+        ("h3c_s6520x", "emops_power_supply_ok", "PSU 1", 1),
+    ],
+)
+def test_failed_units_read_0_and_absent_ones_are_left_out(
+    polled: tuple, device: str, metric: str, entity: str, value: int | None
+) -> None:
+    _, registry = polled
+    labels = device_labels(device) | {"entity": entity}
+    assert registry.get_sample_value(metric, labels) == value
