@@ -18,6 +18,7 @@ VIEWS = Path(__file__).resolve().parent / "views"
 PAGES = (
     ("overview.py", "Overview", ":material/dashboard:"),
     ("topology.py", "Topology", ":material/hub:"),
+    ("device.py", "Device", ":material/router:"),
     ("wan_capacity.py", "WAN capacity", ":material/network_check:"),
     ("server_groups.py", "Server groups", ":material/dns:"),
     ("alerts.py", "Alerts", ":material/notifications:"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from emops.units import format_rate
+from emops.units import format_rate, format_size
 
 MISSING = "—"  # no data: shown instead of a number, never as 0
 
@@ -32,6 +32,39 @@ def seconds(value: float | None) -> str:
 
 def bits_per_second(value: float | None) -> str:
     return MISSING if _missing(value) else f"{format_rate(value)}bit/s"
+
+
+def uptime(value: float | None) -> str:
+    """Since when a device runs: '12 d 3 h', '5 h 7 min', '42 min', '30 s'."""
+    if _missing(value):
+        return MISSING
+    minutes, hours, days = int(value // 60), int(value // 3600), int(value // 86400)
+    if days:
+        return f"{days} d {hours % 24} h"
+    if hours:
+        return f"{hours} h {minutes % 60} min"
+    return f"{minutes} min" if minutes else f"{value:.0f} s"
+
+
+def celsius(value: float | None) -> str:
+    return MISSING if _missing(value) else f"{value:.1f} °C"
+
+
+def volts(value: float | None) -> str:
+    return MISSING if _missing(value) else f"{value:.2f} V"
+
+
+def dbm(value: float | None) -> str:
+    return MISSING if _missing(value) else f"{value:.2f} dBm"
+
+
+def size(value: float | None) -> str:
+    return MISSING if _missing(value) else format_size(value)
+
+
+def per_second(value: float | None) -> str:
+    """Errors or discards per second: '0 /s' when none, so a clean interface reads clean."""
+    return MISSING if _missing(value) else f"{value:.3g} /s"
 
 
 def count(value: float | None) -> str:

@@ -120,10 +120,6 @@ def probe_delay_by_target(quantile: float, window: str) -> str:
     return f"histogram_quantile({quantile:g}, sum by (le, service, target) ({buckets}))"
 
 
-def device_cpu() -> str:
-    return "max by (device) (emops_device_cpu_load_ratio)"
-
-
 def haproxy_server_state() -> str:
     """One series per (balancer, backend, server), labelled with its current state."""
     return "haproxy_server_status == 1"
@@ -139,3 +135,127 @@ def postgres_up() -> str:
 
 def replication_lag() -> str:
     return "max by (device) (emops_postgres_replication_lag_seconds)"
+
+
+# --- device health (Server groups, Topology, Device) ---------------------------------
+# One number per device, for every device at once (or one, with `device`): the vendor
+# profile's reading where the device has one, else HOST-RESOURCES'.
+
+
+def _device(device: str | None) -> str:
+    return f"{{device={quote(device)}}}" if device else ""
+
+
+def device_cpu(device: str | None = None) -> str:
+    """The busiest CPU, 0..1: the profile's per-entity utilisation, else hrProcessorLoad."""
+    d = _device(device)
+    vendor = f"max by (device) (emops_cpu_utilization_ratio{d})"
+    return f"{vendor} or max by (device) (emops_device_cpu_load_ratio{d})"
+
+
+def device_memory(device: str | None = None) -> str:
+    """Memory in use, 0..1: the busiest entity, else memory pools, else RAM less buffers/cache."""
+    d = _device(device)
+    vendor = f"max by (device) (emops_memory_utilization_ratio{d})"
+    pool_used = f"sum by (device) (emops_memory_pool_used_bytes{d})"
+    pools = f"{pool_used} / ({pool_used} + sum by (device) (emops_memory_pool_free_bytes{d}))"
+    used = f"max by (device) (emops_device_memory_used_bytes{d})"
+    cache = (
+        f"max by (device) (emops_memory_buffers_bytes{d}) "
+        f"+ max by (device) (emops_memory_cached_bytes{d})"
+    )
+    size = f"max by (device) (emops_device_memory_size_bytes{d})"
+    return f"{vendor} or ({pools}) or (({used} - ({cache} or 0 * {used})) / {size})"
+
+
+def device_temperature_max(device: str | None = None) -> str:
+    return f"max by (device) (emops_sensor_temperature_celsius{_device(device)})"
+
+
+def device_uptime(device: str | None = None) -> str:
+    return f"max by (device) (emops_device_uptime_seconds{_device(device)})"
+
+
+# --- one device (Device page) ----------------------------------------------------------
+
+DEVICE_GAUGES = (  # docs/metrics.md: everything a device's poll leaves, read in one answer
+    "emops_snmp_up",
+    "emops_snmp_profile_info",
+    "emops_snmp_profile_missing",
+    "emops_device_uptime_seconds",
+    "emops_device_cpu_load_ratio",
+    "emops_device_memory_used_bytes",
+    "emops_device_memory_size_bytes",
+    "emops_cpu_utilization_ratio",
+    "emops_memory_utilization_ratio",
+    "emops_memory_size_bytes",
+    "emops_memory_pool_used_bytes",
+    "emops_memory_pool_free_bytes",
+    "emops_memory_buffers_bytes",
+    "emops_memory_cached_bytes",
+    "emops_sensor_temperature_celsius",
+    "emops_sensor_temperature_high_celsius",
+    "emops_sensor_voltage_volts",
+    "emops_fan_ok",
+    "emops_power_supply_ok",
+    "emops_optics_rx_power_dbm",
+    "emops_optics_tx_power_dbm",
+    "emops_optics_rx_power_low_dbm",
+    "emops_optics_rx_power_high_dbm",
+    "emops_fhrp_master",
+    "emops_ospf_neighbor_state",
+    "emops_vrrp_master",
+    "emops_interface_oper_up",
+    "emops_interface_admin_up",
+    "emops_interface_speed_bits_per_second",
+)
+INTERFACE_COUNTERS = (  # emops_interface_<name>_total
+    "receive_bytes",
+    "transmit_bytes",
+    "receive_errors",
+    "transmit_errors",
+    "receive_discards",
+    "transmit_discards",
+)
+
+
+def device_gauges(device: str) -> str:
+    """Every gauge of DEVICE_GAUGES the device has, each keeping its `__name__`."""
+    return f'{{__name__=~"{"|".join(DEVICE_GAUGES)}", device={quote(device)}}}'
+
+
+def interface_rates(
+    device: str, window: str, counters: tuple[str, ...] = INTERFACE_COUNTERS
+) -> str:
+    """Per-second rate of each interface counter, labelled `counter` (rate() drops names)."""
+    d = f"{{device={quote(device)}}}"
+    return " or ".join(
+        f'label_replace(rate(emops_interface_{c}_total{d}[{window}]), "counter", "{c}", "", "")'
+        for c in counters
+    )
+
+
+def device_cpu_history(device: str) -> str:
+    """Per CPU entity; HOST-RESOURCES' mean load as one more line."""
+    d = f"{{device={quote(device)}}}"
+    host = f"max(emops_device_cpu_load_ratio{d})"
+    return (
+        f"max by (entity) (emops_cpu_utilization_ratio{d}) "
+        f'or label_replace({host}, "entity", "all processors (mean)", "", "")'
+    )
+
+
+def device_temperature_history(device: str) -> str:
+    return f"max by (entity) (emops_sensor_temperature_celsius{{device={quote(device)}}})"
+
+
+def interface_bits_per_second(device: str, direction: str, window: str) -> str:
+    """`direction` receive | transmit, per ifname."""
+    counter = f"emops_interface_{direction}_bytes_total{{device={quote(device)}}}"
+    return f"8 * sum by (ifname) (rate({counter}[{window}]))"
+
+
+def interface_errors_per_second(device: str, window: str) -> str:
+    """Errors and discards, both directions, per ifname."""
+    faults = tuple(c for c in INTERFACE_COUNTERS if not c.endswith("bytes"))
+    return f"sum by (ifname) ({interface_rates(device, window, faults)})"

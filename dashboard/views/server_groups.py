@@ -1,8 +1,9 @@
 """Server groups: web, application, database, statistics, interface and CTI at HQ.
 
-For each group its devices' health (SNMP, CPU, the application probe and its
-latency), then what the load balancers think of their backends (HAProxy's own
-state) and whether the standby database keeps up with the primary.
+For each group its devices' health (SNMP, CPU, memory, hottest sensor, uptime,
+the application probe and its latency), then what the load balancers think of
+their backends (HAProxy's own state) and whether the standby database keeps up
+with the primary.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting, queries
+from dashboard import device_health, formatting, queries
 from dashboard.charts import time_frame
 from dashboard.context import PageContext, run_page
 from dashboard.views_common import by_label
@@ -39,7 +40,7 @@ def device_rows(ctx: PageContext, role: str, title: str, health: dict[str, dict]
                 "group": title,
                 "device": device.name,
                 "SNMP": UP[_flag(h.get("snmp"))],
-                "CPU": formatting.ratio(h.get("cpu"), 1),
+                **device_health.columns(h),
                 "probe success": formatting.ratio(h.get("probe")),
                 "probe p95": formatting.seconds(h.get("p95")),
             }
@@ -52,13 +53,12 @@ def health(ctx: PageContext) -> dict[str, dict]:
     w = ctx.range.window
     readings = {
         "snmp": by_label(ctx.instant(queries.device_up()), "device"),
-        "cpu": by_label(ctx.instant(queries.device_cpu()), "device"),
         "probe": by_label(ctx.instant(queries.probe_success_by_target(w)), "target"),
         "p95": by_label(ctx.instant(queries.probe_delay_by_target(0.95, w)), "target"),
         "postgres": by_label(ctx.instant(queries.postgres_up()), "device"),
         "lag": by_label(ctx.instant(queries.replication_lag()), "device"),
     }
-    found: dict[str, dict] = {}
+    found: dict[str, dict] = device_health.readings(ctx)
     for reading, values in readings.items():
         for device, value in values.items():
             found.setdefault(device, {})[reading] = value

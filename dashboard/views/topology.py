@@ -9,12 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import formatting, queries
+from dashboard import device_health, formatting, queries
 from dashboard.charts import time_frame
 from dashboard.context import PageContext, run_page
 from dashboard.network_state import LinkState, NetworkState, network_state
 from dashboard.topology_svg import topology_svg
 from dashboard.views_common import query_choice
+from emops.topology.model import Device
 
 
 def link_rows(states: list[LinkState]) -> pd.DataFrame:
@@ -36,15 +37,10 @@ def link_rows(states: list[LinkState]) -> pd.DataFrame:
     )
 
 
-def site_detail(ctx: PageContext, state: NetworkState, site: str) -> None:
-    topo = ctx.topo
-    info = topo.sites[site]
-    st.subheader(f"Site {site}")
-    st.caption(
-        f"{info.kind}{' - ' + info.description if info.description else ''}; "
-        f"{len(info.counties)} counties below it"
-    )
-    devices = pd.DataFrame(
+def device_rows(ctx: PageContext, state: NetworkState, devices: list[Device]) -> pd.DataFrame:
+    """Each device's SNMP state and health (the Device page has the details)."""
+    health = device_health.readings(ctx)
+    return pd.DataFrame(
         [
             {
                 "device": d.name,
@@ -53,11 +49,22 @@ def site_detail(ctx: PageContext, state: NetworkState, site: str) -> None:
                 "SNMP": {True: "up", False: "not answering", None: "not polled"}[
                     state.devices.get(d.name)
                 ],
+                **device_health.columns(health.get(d.name, {})),
             }
-            for d in topo.devices_at(site)
+            for d in devices
         ]
     )
-    st.dataframe(devices, hide_index=True, width="stretch")
+
+
+def site_detail(ctx: PageContext, state: NetworkState, site: str) -> None:
+    topo = ctx.topo
+    info = topo.sites[site]
+    st.subheader(f"Site {site}")
+    st.caption(
+        f"{info.kind}{' - ' + info.description if info.description else ''}; "
+        f"{len(info.counties)} counties below it"
+    )
+    st.dataframe(device_rows(ctx, state, topo.devices_at(site)), hide_index=True, width="stretch")
     links = state.site_links(topo, site)
     if links:
         st.dataframe(link_rows(links), hide_index=True, width="stretch")
@@ -100,6 +107,9 @@ def render(ctx: PageContext) -> None:
         site_detail(ctx, state, site)
     if link:
         link_detail(ctx, state, link)
+    with st.expander("Every device"):
+        devices = list(topo.devices.values())
+        st.dataframe(device_rows(ctx, state, devices), hide_index=True, width="stretch")
     with st.expander("Every link", expanded=not (site or link)):
         st.dataframe(link_rows(list(state.links.values())), hide_index=True, width="stretch")
 

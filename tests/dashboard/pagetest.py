@@ -12,6 +12,7 @@ APP = ROOT / "dashboard" / "app.py"
 PAGES = {
     "Overview": "views/overview.py",
     "Topology": "views/topology.py",
+    "Device": "views/device.py",
     "WAN capacity": "views/wan_capacity.py",
     "Server groups": "views/server_groups.py",
     "Alerts": "views/alerts.py",

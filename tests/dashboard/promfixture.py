@@ -5,6 +5,12 @@ the collectors would (docs/metrics.md), with values chosen so each dashboard
 state appears: a WAN link down with its backup bundle carrying the site's
 traffic, a bundle member down, a web server whose agent stopped answering,
 an HAProxy backend DOWN, a standby lagging, one site's VIP probe failing.
+Device health follows the issue 11 profiles: routers and core switches report
+vendor CPU, memory, sensors, optics, FHRP and OSPF (one of them with a sensor
+above its threshold, a failed fan, weak optics, a neighbour not full, an
+interface taking errors), servers report HOST-RESOURCES memory, one router's
+profile promises fans and optics it does not return, and the silent web
+server reports nothing but its failed poll.
 
 Counters are exposed with explicit timestamps and values proportional to them
 (value = rate x time), so every rate() Prometheus computes is exactly the
@@ -50,6 +56,19 @@ LAGGING_STANDBY = ("hq-db2", 2.5)
 PROBE_BUCKETS = ((0.01, 0.10), (0.025, 0.40), (0.05, 0.70), (0.1, 0.90), (0.25, 0.97),
                  (0.5, 0.99), (1.0, 1.0))  # fmt: skip
 PROBES_PER_S = 2.0
+FULL_DEVICE = "hq-core1"  # every group, each with one thing wrong
+GAP_DEVICE = ("hq-wan-backup", ("fans", "optics"))  # groups its profile promises, none returned
+VENDOR_ROLES = ("core_switch", "wan_router")
+VENDOR_PROFILE = ("huawei_vrp", "1.3.6.1.4.1.2011.2.224.279")
+LINUX_PROFILE = ("linux_netsnmp", "1.3.6.1.4.1.8072.3.2.10")
+CPU = {"MPU Board 0": 0.35, "LPU Board 1": 0.12}
+TEMPERATURE = {"MPU Board 0": (48.0, 75.0), "LPU Board 1": (71.0, 70.0)}  # (now, high alarm)
+RX_DBM = (-7.5, -23.5)  # (a healthy optic, FULL_DEVICE's first port: below its low alarm)
+RX_LOW_HIGH_DBM = (-20.0, 0.0)
+OSPF_NEIGHBOURS = (("10.255.0.2", "198.18.0.2", 8.0), ("10.255.0.3", "198.18.0.6", 2.0))
+ERRORS_PER_S = 0.5  # receive errors on FULL_DEVICE's first port
+HOST_MEMORY = (6e9, 8e9, 0.5e9, 1.5e9)  # used, size, buffers, cached: 50 % really in use
+UPTIME_S = 3 * 86400 + 7200
 
 
 def _ifname(link: Link, end: str, member: int | None) -> str:
@@ -91,6 +110,23 @@ class LabSeries:
                     yield link, member, end, device, _ifname(link, end, member), share
 
 
+class Gauges:
+    """Gauge families built up sample by sample, each with the device labels first."""
+
+    def __init__(self, device_labels) -> None:
+        self.device_labels = device_labels
+        self._families: dict[str, GaugeMetricFamily] = {}
+
+    def add(self, metric: str, device: str, value: float, **labels: str) -> None:
+        if metric not in self._families:
+            names = ["device", "site", "role", *labels]
+            self._families[metric] = GaugeMetricFamily(metric, "", labels=names)
+        self._families[metric].add_metric([*self.device_labels(device), *labels.values()], value)
+
+    def families(self) -> list[Metric]:
+        return list(self._families.values())
+
+
 class LabCollector:
     """A prometheus_client collector: every emops_* series of the lab, at known values."""
 
@@ -107,6 +143,7 @@ class LabCollector:
         t = now_ms / 1000
         return [
             *self._devices(),
+            *self._health(),
             *self._interfaces(t),
             self._capacity(),
             *self._probes(t),
@@ -121,22 +158,101 @@ class LabCollector:
         )
         for name in self.topo.devices:
             up.add_metric(self._device_labels(name), 0.0 if name == SILENT_DEVICE else 1.0)
-            cpu.add_metric(self._device_labels(name), 0.5 if name == "hq-db1" else 0.25)
+            if name != SILENT_DEVICE:
+                cpu.add_metric(self._device_labels(name), 0.5 if name == "hq-db1" else 0.25)
         return [up, cpu]
+
+    def _health(self) -> list[Metric]:
+        """Profile metrics (docs/metrics.md) for every device that answers."""
+        gauges = Gauges(self._device_labels)
+        ports: dict[str, list[str]] = {}
+        for _link, _member, _end, device, ifname, _share in self.s.ends():
+            ports.setdefault(device, []).append(ifname)
+        for name, d in self.topo.devices.items():
+            if name == SILENT_DEVICE:
+                continue
+            gauges.add("emops_device_uptime_seconds", name, UPTIME_S)
+            if d.role in VENDOR_ROLES:
+                self._vendor(gauges, name, ports.get(name, []))
+            else:
+                self._host(gauges, name)
+        return gauges.families()
+
+    @staticmethod
+    def _host(gauges: Gauges, name: str) -> None:
+        profile, oid = LINUX_PROFILE
+        gauges.add("emops_snmp_profile_info", name, 1.0, profile=profile, sysobjectid=oid)
+        used, size, buffers, cached = HOST_MEMORY
+        gauges.add("emops_device_memory_used_bytes", name, used)
+        gauges.add("emops_device_memory_size_bytes", name, size)
+        gauges.add("emops_memory_buffers_bytes", name, buffers)
+        gauges.add("emops_memory_cached_bytes", name, cached)
+
+    @staticmethod
+    def _vendor(gauges: Gauges, name: str, ports: list[str]) -> None:
+        """A routed device with a vendor profile; FULL_DEVICE has one fault in each group."""
+        add, full = gauges.add, name == FULL_DEVICE
+        profile, oid = VENDOR_PROFILE
+        add("emops_snmp_profile_info", name, 1.0, profile=profile, sysobjectid=oid)
+        gaps = GAP_DEVICE[1] if name == GAP_DEVICE[0] else ()
+        for group in ("cpu", "memory", "temperature", "fans", "power", "optics"):
+            add("emops_snmp_profile_missing", name, float(group in gaps), profile=profile,
+                group=group)  # fmt: skip
+        for entity, ratio in CPU.items():
+            add("emops_cpu_utilization_ratio", name, ratio, entity=entity)
+        add("emops_memory_utilization_ratio", name, 0.42, entity="MPU Board 0")
+        add("emops_memory_size_bytes", name, 2 * 2**30, entity="MPU Board 0")
+        for entity, (celsius, high) in TEMPERATURE.items():
+            now = celsius if full else min(celsius, 45.0)
+            add("emops_sensor_temperature_celsius", name, now, entity=entity)
+            add("emops_sensor_temperature_high_celsius", name, high, entity=entity)
+        add("emops_sensor_voltage_volts", name, 12.05, entity="PWR 1")
+        for unit in ("PWR 1", "PWR 2"):
+            add("emops_power_supply_ok", name, 1.0, entity=unit)
+        if "fans" not in gaps:
+            add("emops_fan_ok", name, 1.0, entity="FAN 1")
+            add("emops_fan_ok", name, 0.0 if full else 1.0, entity="FAN 2")
+        if "optics" not in gaps:
+            for i, port in enumerate(ports):
+                add("emops_optics_rx_power_dbm", name, RX_DBM[full and i == 0], entity=port)
+                add("emops_optics_tx_power_dbm", name, -2.1, entity=port)
+                add("emops_optics_rx_power_low_dbm", name, RX_LOW_HIGH_DBM[0], entity=port)
+                add("emops_optics_rx_power_high_dbm", name, RX_LOW_HIGH_DBM[1], entity=port)
+        if full:
+            for group, master in (("10", 1.0), ("20", 0.0)):
+                add("emops_fhrp_master", name, master, protocol="vrrp", group=group,
+                    interface=f"Vlanif1{group}")  # fmt: skip
+            for neighbour, address, state in OSPF_NEIGHBOURS:
+                add("emops_ospf_neighbor_state", name, state, neighbor=neighbour, address=address)
 
     def _interfaces(self, t: float) -> list[Metric]:
         labels = ["device", "site", "role", "ifname", "link", "link_role", "member"]
         oper = GaugeMetricFamily("emops_interface_oper_up", "", labels=labels)
-        tx = CounterMetricFamily("emops_interface_transmit_bytes_total", "", labels=labels)
+        admin = GaugeMetricFamily("emops_interface_admin_up", "", labels=labels)
+        speed = GaugeMetricFamily("emops_interface_speed_bits_per_second", "", labels=labels)
+        counters = {
+            c: CounterMetricFamily(f"emops_interface_{c}_total", "", labels=labels)
+            for c in queries.INTERFACE_COUNTERS
+        }
+        first_port = True
         for link, member, _end, device, ifname, share in self.s.ends():
+            if device == SILENT_DEVICE:
+                continue
             values = [*self._device_labels(device), ifname, link.name, link.role]
             values.append("" if member is None else str(member))
             oper.add_metric(values, 1.0 if self.s.member_up(link.name, member) else 0.0)
+            admin.add_metric(values, 1.0)
+            speed.add_metric(values, link.rate_bps)
             carried = self.s.carrying_members(link)
             bits = self.s.utilisation[link.name] * link.capacity_bps * share
             mine = bits / len(carried) if member in carried else 0.0
-            tx.add_metric(values, mine / 8 * t, timestamp=t)
-        return [oper, tx]
+            errors = ERRORS_PER_S if device == FULL_DEVICE and first_port else 0.0
+            first_port = first_port and device != FULL_DEVICE
+            per_s = {"transmit_bytes": mine / 8, "receive_bytes": mine / 16,
+                     "receive_errors": errors}  # fmt: skip
+            for c, family in counters.items():
+                family.add_metric(values, per_s.get(c, 0.0) * t, timestamp=t)
+        return [oper, admin, speed, *counters.values()]
 
     def _capacity(self) -> Metric:
         cap = GaugeMetricFamily(
