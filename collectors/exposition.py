@@ -3,8 +3,9 @@
 client_python style: `collect()` builds fresh metric families from the
 poller's latest results on every scrape, so nothing global carries over and a
 target that stopped answering simply shows `emops_snmp_up 0` and no data.
-Interface counters are exported raw (Counter64 as read): Prometheus' rate()
-handles agent restarts and counter resets.
+Interface counters are exported raw (Counter64, else Counter32, as read):
+Prometheus' rate() handles agent restarts, counter resets and (one per interval at
+most) 32-bit wraps; docs/collectors.md, "Counters, wraps and reboots".
 
 Each device's samples are built under its own guard (collectors/families.py):
 a device whose data cannot be exposed is dropped from that scrape, shown as
@@ -31,8 +32,16 @@ IF_UP = 1  # ifOperStatus / ifAdminStatus up(1)
 
 # metric name, help, InterfaceSample field
 _INTERFACE_COUNTERS = (
-    ("emops_interface_receive_bytes_total", "IF-MIB ifHCInOctets", "in_octets"),
-    ("emops_interface_transmit_bytes_total", "IF-MIB ifHCOutOctets", "out_octets"),
+    (
+        "emops_interface_receive_bytes_total",
+        "IF-MIB ifHCInOctets, else ifInOctets (see emops_interface_counter_bits)",
+        "in_octets",
+    ),
+    (
+        "emops_interface_transmit_bytes_total",
+        "IF-MIB ifHCOutOctets, else ifOutOctets (see emops_interface_counter_bits)",
+        "out_octets",
+    ),
     ("emops_interface_receive_errors_total", "IF-MIB ifInErrors", "in_errors"),
     ("emops_interface_transmit_errors_total", "IF-MIB ifOutErrors", "out_errors"),
     ("emops_interface_receive_discards_total", "IF-MIB ifInDiscards", "in_discards"),
@@ -157,7 +166,15 @@ class SnmpCollector(Collector):
             "emops_interface_admin_up", "ifAdminStatus == up(1)", labels=INTERFACE_LABELS
         )
         families["speed"] = GaugeMetricFamily(
-            "emops_interface_speed_bits_per_second", "ifHighSpeed x 10^6", labels=INTERFACE_LABELS
+            "emops_interface_speed_bits_per_second",
+            "ifSpeed where exact, else ifHighSpeed x 10^6",
+            labels=INTERFACE_LABELS,
+        )
+        families["bits"] = GaugeMetricFamily(
+            "emops_interface_counter_bits",
+            "Width of the byte counters exported for the interface: 64 (ifHCIn/OutOctets) "
+            "or 32 (ifIn/OutOctets: wraps every 2^32 bytes)",
+            labels=INTERFACE_LABELS,
         )
         return families
 
@@ -168,7 +185,11 @@ class SnmpCollector(Collector):
             value = getattr(r, attr)
             if value is not None:
                 families[attr].add_metric(labels, value)
+        named: set[str] = set()
         for ifc in r.interfaces:
+            if ifc.name in named:
+                continue  # two rows of one name would be one series twice: the first wins
+            named.add(ifc.name)
             if_labels = self._interface_labels(r, ifc)
             for _, _, attr in _INTERFACE_COUNTERS:
                 value = getattr(ifc, attr)
@@ -178,8 +199,11 @@ class SnmpCollector(Collector):
                 families["oper"].add_metric(if_labels, 1.0 if ifc.oper_status == IF_UP else 0.0)
             if ifc.admin_status is not None:
                 families["admin"].add_metric(if_labels, 1.0 if ifc.admin_status == IF_UP else 0.0)
-            if ifc.high_speed_mbps is not None:
-                families["speed"].add_metric(if_labels, ifc.high_speed_mbps * 1e6)
+            speed = ifc.speed_bits_per_second
+            if speed is not None:
+                families["speed"].add_metric(if_labels, speed)
+            if ifc.counter_bits is not None:
+                families["bits"].add_metric(if_labels, ifc.counter_bits)
 
     @staticmethod
     def _profile_families(results: list[PollResult], dropped: set[str]) -> Iterator[Metric]:

@@ -100,22 +100,28 @@ def _table(name: str, columns: dict[str, tuple[str, Syntax]]) -> Table:
     )
 
 
-INTERFACES = _table(
-    "interfaces",
-    {
-        "descr": (f"{IF_TABLE}.2", DISPLAY_STRING),
-        "admin_status": (f"{IF_TABLE}.7", INTEGER32),
-        "oper_status": (f"{IF_TABLE}.8", INTEGER32),
-        "in_discards": (f"{IF_TABLE}.13", COUNTER32),
-        "in_errors": (f"{IF_TABLE}.14", COUNTER32),
-        "out_discards": (f"{IF_TABLE}.19", COUNTER32),
-        "out_errors": (f"{IF_TABLE}.20", COUNTER32),
-        "name": (f"{IF_X_TABLE}.1", DISPLAY_STRING),
-        "hc_in_octets": (f"{IF_X_TABLE}.6", COUNTER64),
-        "hc_out_octets": (f"{IF_X_TABLE}.10", COUNTER64),
-        "high_speed": (f"{IF_X_TABLE}.15", GAUGE32),
-    },
-)
+_IF_COLUMNS = {
+    "descr": (f"{IF_TABLE}.2", DISPLAY_STRING),
+    "speed": (f"{IF_TABLE}.5", GAUGE32),  # ifSpeed, bit/s; 2^32-1 when faster
+    "admin_status": (f"{IF_TABLE}.7", INTEGER32),
+    "oper_status": (f"{IF_TABLE}.8", INTEGER32),
+    "in_discards": (f"{IF_TABLE}.13", COUNTER32),
+    "in_errors": (f"{IF_TABLE}.14", COUNTER32),
+    "out_discards": (f"{IF_TABLE}.19", COUNTER32),
+    "out_errors": (f"{IF_TABLE}.20", COUNTER32),
+    "name": (f"{IF_X_TABLE}.1", DISPLAY_STRING),
+    "hc_in_octets": (f"{IF_X_TABLE}.6", COUNTER64),
+    "hc_out_octets": (f"{IF_X_TABLE}.10", COUNTER64),
+    "high_speed": (f"{IF_X_TABLE}.15", GAUGE32),
+}
+OCTETS_32 = {  # the 32-bit fallback, for rows without ifHCIn/OutOctets
+    "in_octets": (f"{IF_TABLE}.10", COUNTER32),
+    "out_octets": (f"{IF_TABLE}.16", COUNTER32),
+}
+INTERFACES = _table("interfaces", {**_IF_COLUMNS, **OCTETS_32})
+INTERFACES_HC = _table("interfaces", _IF_COLUMNS)
+"""INTERFACES without the 32-bit octets: walked while every row of the device has its
+64-bit ones (same name: the walks share one row memory)."""
 
 STORAGE = _table(
     "storage",

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -21,6 +21,7 @@ from collectors.snmp import ber
 from collectors.snmp.oids import (
     HR_STORAGE_RAM,
     INTERFACES,
+    INTERFACES_HC,
     PROCESSORS,
     STORAGE,
     SYS_OBJECT_ID,
@@ -56,6 +57,8 @@ from collectors.snmp.walk import (
 
 log = logging.getLogger(__name__)
 DEADLINE_GRACE = 0.05  # s: the backstop behind the walks' own deadline checks
+SPEED_CEILING = (1 << 32) - 1  # ifSpeed's "faster than I can say": read ifHighSpeed
+BLANK = " \t\x00"  # an ifName of only these is no name
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ class Target:
 
 @dataclass(frozen=True)
 class InterfaceSample:
+    """One IF-MIB row. `in_octets`/`out_octets` are ifHCIn/OutOctets, else (no 64-bit
+    counter in the row) ifIn/OutOctets; `counter_bits` says which: 64, 32, or None."""
+
     index: int
     name: str
     in_octets: int | None = None
@@ -85,7 +91,48 @@ class InterfaceSample:
     out_discards: int | None = None
     oper_status: int | None = None
     admin_status: int | None = None
-    high_speed_mbps: int | None = None
+    high_speed_mbps: int | None = None  # ifHighSpeed
+    speed_bps: int | None = None  # ifSpeed
+    counter_bits: int | None = None
+
+    @property
+    def speed_bits_per_second(self) -> int | None:
+        """ifSpeed where it is exact and agrees with ifHighSpeed (a 2,048 kbit/s E1 reads
+        ifHighSpeed 2, a 64 kbit/s line 0), else ifHighSpeed x 10^6 (faster than ifSpeed's
+        2^32-1 ceiling, or an agent whose ifSpeed wrapped), else ifSpeed."""
+        high, low = self.high_speed_mbps, self.speed_bps
+        if high is None:
+            return low
+        if low is not None and low < SPEED_CEILING and (low + 500_000) // 1_000_000 == high:
+            return low  # IF-MIB: ifHighSpeed n means n-500,000 .. n+499,999 bit/s
+        return high * 1_000_000
+
+
+@dataclass
+class CounterMemory:
+    """Per device, across polls: the rows whose octet counters were 64-bit since its last
+    reboot. Such a row never falls back to its 32-bit counter (an agent that misses
+    ifHCInOctets once would read as a counter reset, then a jump of the whole 64-bit
+    value); it is left out for that poll instead. `need_32` is False while every row has
+    both 64-bit counters: the 32-bit columns are then not walked at all."""
+
+    wide: set[int] = field(default_factory=set)
+    uptime_s: float | None = None
+    need_32: bool = True
+
+    def update(self, uptime_s: float | None) -> None:
+        """Forget the rows after a reboot (sysUpTime went back): ifIndexes may be renumbered."""
+        if uptime_s is not None and self.uptime_s is not None and uptime_s < self.uptime_s:
+            self.wide.clear()
+            self.need_32 = True
+        self.uptime_s = uptime_s
+
+    def learn(self, interfaces: Iterable[InterfaceSample]) -> None:
+        """Remember this poll's 64-bit rows; walk the 32-bit columns next time only if
+        some other row has no 64-bit counters."""
+        rows = list(interfaces)
+        self.wide.update(i.index for i in rows if i.counter_bits == 64)
+        self.need_32 = any(i.counter_bits != 64 and i.index not in self.wide for i in rows)
 
 
 @dataclass(frozen=True)
@@ -119,25 +166,52 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def interfaces_from(columns: Columns) -> tuple[InterfaceSample, ...]:
-    """Rows of ifTable+ifXTable; a missing cell is None, a row needs only an index."""
+def interface_name(index: int, name: object, descr: object) -> str:
+    """ifName, else ifDescr, else "ifIndex N": blank or NUL-padded text counts as none."""
+    for value in (name, descr):
+        text = _text(value)
+        if text.strip(BLANK):
+            return text
+    return f"ifIndex {index}"
+
+
+def _octets(
+    row: Mapping[str, object], index: int, wide: Set[int]
+) -> tuple[object, object, int | None]:
+    """(in, out, bits): the 64-bit counters where the row has any, else the 32-bit ones,
+    unless the row had 64-bit ones before (then none this poll)."""
+    hc_in, hc_out = row.get("hc_in_octets"), row.get("hc_out_octets")
+    if hc_in is not None or hc_out is not None:
+        return hc_in, hc_out, 64
+    low_in, low_out = row.get("in_octets"), row.get("out_octets")
+    if index in wide or (low_in is None and low_out is None):
+        return None, None, None
+    return low_in, low_out, 32
+
+
+def interfaces_from(columns: Columns, wide: Set[int] = frozenset()) -> tuple[InterfaceSample, ...]:
+    """Rows of ifTable+ifXTable; a missing cell (or column) is None, a row needs only an
+    index. `wide`: ifIndexes whose octet counters were 64-bit on an earlier poll."""
     indexes = sorted({i for col in columns.values() for i in col})
     out = []
     for index in indexes:
-        name = _text(columns["name"].get(index)) or _text(columns["descr"].get(index))
+        row = {column: cells.get(index) for column, cells in columns.items()}
+        in_octets, out_octets, bits = _octets(row, index[0], wide)
         out.append(
             InterfaceSample(
                 index=index[0],
-                name=name or f"ifIndex{index[0]}",
-                in_octets=_int(columns["hc_in_octets"].get(index)),
-                out_octets=_int(columns["hc_out_octets"].get(index)),
-                in_errors=_int(columns["in_errors"].get(index)),
-                out_errors=_int(columns["out_errors"].get(index)),
-                in_discards=_int(columns["in_discards"].get(index)),
-                out_discards=_int(columns["out_discards"].get(index)),
-                oper_status=_int(columns["oper_status"].get(index)),
-                admin_status=_int(columns["admin_status"].get(index)),
-                high_speed_mbps=_int(columns["high_speed"].get(index)),
+                name=interface_name(index[0], row.get("name"), row.get("descr")),
+                in_octets=_int(in_octets),
+                out_octets=_int(out_octets),
+                in_errors=_int(row.get("in_errors")),
+                out_errors=_int(row.get("out_errors")),
+                in_discards=_int(row.get("in_discards")),
+                out_discards=_int(row.get("out_discards")),
+                oper_status=_int(row.get("oper_status")),
+                admin_status=_int(row.get("admin_status")),
+                high_speed_mbps=_int(row.get("high_speed")),
+                speed_bps=_int(row.get("speed")),
+                counter_bits=bits,
             )
         )
     return tuple(out)
@@ -225,6 +299,7 @@ class Poller:
         self._profile: dict[str, Profile] = {}  # device -> profile of its last poll
         self._sessions: dict[str, Session] = {}
         self._memory: dict[str, RowMemory] = {}
+        self._counters: dict[str, CounterMemory] = {}
         self._v3: dict[UsmCredentials, V3Engine] = {}  # pysnmp keys users by name
         self._slots: asyncio.Semaphore | None = None
         # pysnmp spends ~80 us of CPU per OID: more v3 targets at once only queue
@@ -292,10 +367,12 @@ class Poller:
         m = self.max_repetitions
         scalars = (SYS_UPTIME, SYS_OBJECT_ID)
         profile = self._profile.get(target.device)
+        counters = self._counters.setdefault(target.device, CounterMemory())
+        if_table = INTERFACES if counters.need_32 else INTERFACES_HC
         try:  # the tables at once; the first failure cancels the rest
             async with asyncio.TaskGroup() as group:
                 ifs_task = group.create_task(
-                    walk_table(session, INTERFACES, memory, m, scalars, limits)
+                    walk_table(session, if_table, memory, m, scalars, limits)
                 )
                 extra = self._profile_walks(group, target, profile, session, memory, limits)
                 storage_task = group.create_task(
@@ -306,9 +383,8 @@ class Poller:
                 )
         except BaseExceptionGroup as errors:
             raise _first(errors) from None
+        # every value was held to its column's MIB syntax as the walk kept it (walk.py)
         ifs, storage, cpu = ifs_task.result(), storage_task.result(), cpu_task.result()
-        for table, walked in ((INTERFACES, ifs), (STORAGE, storage), (PROCESSORS, cpu)):
-            table.check(walked.columns)  # nothing out of its MIB's range becomes a metric
         uptime = uptime_from(ifs.scalars)
         size, used = memory_from(storage.columns)
         sys_object_id = sys_object_id_from(ifs.scalars)
@@ -316,7 +392,7 @@ class Poller:
         if chosen is not profile:  # first poll, or a new sysObjectID (device swapped, re-imaged)
             self._profile[target.device] = chosen
             extra = await self._walk_profile(target, chosen, session, memory, limits)
-        walked, extra_values = self._checked(target, session, chosen, extra)
+        walked, extra_values = self._checked(session, extra)
         found, missing = samples(chosen, {**walked, BUILTIN: ifs.columns})  # ifName labels
         stats = session.stats
         return PollResult(
@@ -327,7 +403,7 @@ class Poller:
             cpu_load_ratio=cpu_from(cpu.columns),
             memory_size_bytes=size,
             memory_used_bytes=used,
-            interfaces=interfaces_from(ifs.columns),
+            interfaces=self._interfaces(counters, chosen, ifs.columns, uptime),
             profile=chosen.name,
             sys_object_id=sys_object_id,
             profile_samples=tuple(found),
@@ -337,6 +413,21 @@ class Poller:
             retries_total=stats.retries,
             errors_total=dict(stats.errors),
         )
+
+    @staticmethod
+    def _interfaces(
+        counters: CounterMemory, profile: Profile, columns: Columns, uptime: float | None
+    ) -> tuple[InterfaceSample, ...]:
+        """The IF-MIB rows to export: octets of the right width, the profile's
+        `interfaces.exclude` names (NULL0, InLoopBack0...) left out."""
+        counters.update(uptime)
+        kept = tuple(
+            ifc
+            for ifc in interfaces_from(columns, counters.wide)
+            if not any(pattern.search(ifc.name) for pattern in profile.interface_exclude)
+        )
+        counters.learn(kept)
+        return kept
 
     def _profile_walks(
         self,
@@ -361,7 +452,8 @@ class Poller:
         """One profile table; None when its values do not fit its MIB (a value out of
         range, a bad index): that costs only this table, not the device's poll."""
         try:
-            return await walk_table(session, table, memory, self.max_repetitions, limits=limits)
+            m = self.max_repetitions
+            return await walk_table(session, table, memory, m, limits=limits, any_index=True)
         except SnmpError as exc:
             if exc.reason != "malformed":
                 raise
@@ -386,24 +478,15 @@ class Poller:
 
     @staticmethod
     def _checked(
-        target: Target,
-        session: Session,
-        profile: Profile,
-        tasks: Mapping[str, asyncio.Task[WalkResult | None]],
+        session: Session, tasks: Mapping[str, asyncio.Task[WalkResult | None]]
     ) -> tuple[dict[str, Columns], int]:
-        """(table -> columns, values) of the profile's walks. A table whose values do not
-        fit their MIB costs only that table: counted as `profile_malformed`, its metrics
-        then reported missing; the device's other data stays."""
+        """(table -> columns, values) of the profile's walks. A table whose values did not
+        fit their MIB (None: `_walk_own`) costs only that table: counted as
+        `profile_malformed`, its metrics then reported missing; the device's other data stays."""
         walked: dict[str, Columns] = {}
         values = 0
         for name, task in tasks.items():
-            result = task.result()
-            if result is not None:
-                try:
-                    profile.tables[name].check(result.columns)
-                except ber.MalformedPacket as exc:
-                    log.warning("%s: %s", target.device, exc)
-                    result = None
+            result = task.result()  # its values were held to their MIB syntax as walked
             if result is None:
                 session.stats.error("profile_malformed")
                 continue

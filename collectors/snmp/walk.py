@@ -9,6 +9,11 @@ past the table that would only be thrown away.
 Columns end independently (a column that leaves its prefix, endOfMibView);
 missing rows and columns are simply absent from the result.
 
+The built-in tables are indexed by one Integer32 (ifIndex, hrStorageIndex...), and
+any other index there is `malformed`. A device profile's table may have any index
+(`any_index`): VRRP rows are ifIndex.vrid, OSPF neighbours an IP address and an
+integer, Huawei fans slot.serial; it is kept as its tuple of sub-identifiers.
+
 An agent decides how much a walk costs, so each walk is bounded (`WalkLimits`):
 rows per table, GETBULK requests and bytes of values kept end it with reason
 `too_large`, the target's absolute deadline with `deadline`. A walk that goes
@@ -26,7 +31,7 @@ from collectors.snmp.session import Session, SnmpError, remaining
 
 Index = tuple[int, ...]
 Columns = dict[str, dict[Index, object]]  # column name -> index -> value
-MAX_INDEX = (1 << 31) - 1  # every table walked here is indexed by one Integer32 (1..2^31-1)
+MAX_INDEX = (1 << 31) - 1  # a built-in table's index: one Integer32 (1..2^31-1)
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,9 @@ class RowMemory:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _index(oid: bytes, prefix_len: int) -> Index:
-    """The row index after a column prefix; `malformed` unless one Integer32 arc."""
+def _index(oid: bytes, prefix_len: int, any_index: bool = False) -> Index:
+    """The row index after a column prefix; `malformed` unless one Integer32 arc (or,
+    with `any_index`, any well-formed sub-identifiers)."""
     suffix = oid[prefix_len:]
     if len(suffix) == 1 and 0 < suffix[0] < 0x80:  # the common single small index
         return (suffix[0],)
@@ -68,6 +74,8 @@ def _index(oid: bytes, prefix_len: int) -> Index:
         index = ber.decode_arcs(suffix)
     except ber.MalformedPacket as exc:
         raise SnmpError("malformed", str(exc)) from None
+    if any_index and index:
+        return index
     if len(index) != 1 or not 0 < index[0] <= MAX_INDEX:
         raise SnmpError("malformed", f"bad index {index!r:.60}")
     return index
@@ -91,6 +99,7 @@ class _Walk:
     max_repetitions: int
     expected: int | None  # rows last poll, while this one has not seen more
     pending_scalars: list[bytes]
+    any_index: bool = False  # a profile table: indexes of any length
     columns: Columns = field(init=False)
     cursor: dict[str, bytes] = field(init=False)  # where each unfinished column resumes
     active: list[str] = field(init=False)
@@ -163,7 +172,7 @@ class _Walk:
             return False
         if len(oid) == len(prefix):
             return False
-        index = _index(oid, len(prefix))
+        index = _index(oid, len(prefix), self.any_index)
         previous = self.last_index.get(name)
         if previous is not None and index <= previous:
             raise SnmpError("malformed", "OID not increasing")
@@ -205,10 +214,12 @@ async def walk_table(
     max_repetitions: int = 25,
     scalars: tuple[bytes, ...] = (),
     limits: WalkLimits = DEFAULT_LIMITS,
+    any_index: bool = False,
 ) -> WalkResult:
     """All rows of `table` within `limits`; `scalars` ride along as non-repeaters
-    of the first request."""
-    walk = _Walk(table, limits, max_repetitions, memory.rows.get(table.name), list(scalars))
+    of the first request. `any_index`: rows may have multi-part indexes (profiles)."""
+    expected = memory.rows.get(table.name)
+    walk = _Walk(table, limits, max_repetitions, expected, list(scalars), any_index)
     while walk.active:
         remaining(limits.deadline)  # SnmpError `deadline` once the target's time is up
         oids, non_repeaters, reps = walk.request()
