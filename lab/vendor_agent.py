@@ -50,14 +50,19 @@ time used per wall second since the last sample, the device being sized as one C
 (so one busy daemon reads 100 %). Sampling walks /proc once (one stat per pid to
 compare network namespaces, one read per matching pid) at most every `--refresh` s
 (5 s), not per request: snmpd asks once per OID, and a walk costs one /proc pass at
-most. The first sample has no interval yet and reads 0 %. Memory used is the RSS sum
-against a nominal board size. Temperature, fans, power supplies and optics are
-nominal. Each request looks at the state file's stat (one syscall) and re-reads it
-when it changed; its keys (`OVERRIDES`), written by the faults through
-`write_state`, override the main board's CPU and temperature, fan 1, power supply 1
-and the first optical port's rx power. A state file that cannot be read or is not
-valid gives nominal values and one stderr line per version of the file, never a
-dead agent. Answering a getnext is a bisect in a prebuilt sorted view.
+most. Measured: 3 ms of CPU with 155 processes on the host, well under 0.1 % of a
+core per device (the twin shares one PID namespace, so each agent scans every
+process; snmpd runs as root there, so every /proc/PID/ns/net is readable). The first
+sample has no interval yet and reads 0 %. Memory used is the RSS sum against a
+nominal board size. Temperature, fans, power supplies and optics are nominal.
+
+Each request looks at the state file's stat (one syscall) and re-reads it when it
+changed; its keys (`OVERRIDES`), written by the faults through `write_state`,
+override the main board's CPU and temperature, fan 1, power supply 1 and the first
+optical port's rx power. A state file that cannot be read or is not valid gives
+nominal values and one stderr line per version of the file, never a dead agent.
+Answering a getnext is a bisect in a prebuilt sorted view: 6-11 us of Python
+measured, the first request of each 5 s adding the sample.
 """
 
 from __future__ import annotations
