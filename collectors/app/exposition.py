@@ -58,6 +58,7 @@ class AppCollector(Collector):
             self._dropped.add(unit)
         yield from self._self_report(dropped)
         yield from self._probes()
+        yield self._services()
         yield self._vrrp()
         yield from postgres.values()
         yield from marketing.values()
@@ -104,6 +105,16 @@ class AppCollector(Collector):
             buckets = [(floatToGoString(b), c) for b, c in zip(BUCKETS, hist.counts, strict=True)]
             latency.add_metric(list(key), buckets, hist.total)
         yield from (success, latency)
+
+    def _services(self) -> Metric:
+        family = GaugeMetricFamily(
+            "emops_service_up",
+            "1 if the server's own service answered a GET with 2xx, checked from the server",
+            labels=["service", "device"],
+        )
+        for (service, device), ok in sorted(dict(self.store.services).items()):
+            family.add_metric([service, device], 1.0 if ok else 0.0)
+        return family
 
     def _vrrp(self) -> Metric:
         family = GaugeMetricFamily(

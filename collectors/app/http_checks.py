@@ -1,4 +1,4 @@
-"""The two HTTP checks, run wherever the vantage point is (in-process or in an agent).
+"""The HTTP checks, run wherever the vantage point is (in-process or in an agent).
 
 A probe reads one known customer, as a user would, and succeeds only on a 2xx
 whose X-Emops-Checksum matches its body and whose body is that customer: a
@@ -42,18 +42,38 @@ async def _get(
         return resp.status, resp.headers.get(contract.HEADER), await resp.read()
 
 
-async def _verified(session: aiohttp.ClientSession, url: str, timeout: float) -> tuple[Any, Result]:
-    """The verified `data` of a JSON answer, or (None, failure result)."""
+async def _answered(
+    session: aiohttp.ClientSession, url: str, timeout: float
+) -> tuple[str | None, bytes, Result]:
+    """(checksum header, body, result) of a GET that must answer 2xx."""
     try:
         status, header, body = await _get(session, url, timeout)
     except TimeoutError:
-        return None, failure("timeout", f"no answer within {timeout:g} s")
+        return None, b"", failure("timeout", f"no answer within {timeout:g} s")
     except aiohttp.ClientConnectorError as exc:
-        return None, failure("connect", str(exc))
+        return None, b"", failure("connect", str(exc))
     except (aiohttp.ClientError, OSError) as exc:
-        return None, failure("http", f"{type(exc).__name__}: {exc}")
+        return None, b"", failure("http", f"{type(exc).__name__}: {exc}")
     if not 200 <= status < 300:
-        return None, failure("status", f"HTTP {status}", status=status)
+        return None, b"", failure("status", f"HTTP {status}", status=status)
+    return header, body, {"ok": True, "status": status}
+
+
+async def service(session: aiohttp.ClientSession, url: str, timeout: float) -> Result:
+    """Is the server's own service answering? Any 2xx within the timeout: the
+    server groups without a business API (CTI, unified interface) answer only that."""
+    started = time.perf_counter()
+    _, _, result = await _answered(session, url, timeout)
+    result["duration_s"] = time.perf_counter() - started
+    return result
+
+
+async def _verified(session: aiohttp.ClientSession, url: str, timeout: float) -> tuple[Any, Result]:
+    """The verified `data` of a JSON answer, or (None, failure result)."""
+    header, body, result = await _answered(session, url, timeout)
+    if not result["ok"]:
+        return None, result
+    status = result["status"]
     try:
         return contract.verify_json(body, header), {"ok": True, "status": status}
     except contract.ChecksumMismatch as exc:

@@ -12,11 +12,11 @@ from typing import Any
 
 from collectors.app.results import Result, failure
 
-OPS = ("probe", "stats", "postgres")
+OPS = ("probe", "stats", "service", "postgres")
 
 
 class Ops:
-    """Runs `probe`, `stats` and `postgres`; one HTTP session, opened on first use."""
+    """Runs the checks of OPS; one HTTP session, opened on first use."""
 
     def __init__(self) -> None:
         self._session: Any = None  # aiohttp.ClientSession once an HTTP check ran
@@ -30,10 +30,10 @@ class Ops:
 
     async def run(self, op: str, args: dict[str, Any]) -> Result:
         try:
-            if op in ("probe", "stats"):
+            if op in ("probe", "stats", "service"):
                 from collectors.app import http_checks  # aiohttp (~0.3 s), on first use
 
-                check = http_checks.probe if op == "probe" else http_checks.stats
+                check = getattr(http_checks, op)
                 return await check(self._http(), **args)
             if op == "postgres":
                 from collectors.app import postgres  # asyncpg (~0.1 s), on first use

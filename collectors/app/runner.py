@@ -66,7 +66,8 @@ class AppRunner:
     @property
     def vantages(self) -> list[Vantage]:
         seen = {job.vantage.name: job.vantage for job in self.jobs.values()}
-        devices = [t.owner for t in self.plan.stats] + [t.device for t in self.plan.postgres]
+        devices = [t.owner for t in (*self.plan.stats, *self.plan.services)]
+        devices += [t.device for t in self.plan.postgres]
         for device in devices:
             vantage = self.direct(device)
             seen.setdefault(vantage.name, vantage)
@@ -105,6 +106,18 @@ class AppRunner:
         self.store.record_marketing(device, result)
         self._health("marketing", device, result, took)
 
+    async def _service(self, target: HttpTarget) -> None:
+        """The server's own service, from the server itself: a failed GET is the
+        measurement; only a broken vantage point leaves the service unknown."""
+        device = target.owner
+        result, took = await self._call(
+            self.direct(device), target.host, "service", {"url": target.url}
+        )
+        broken = result.get("error") in VANTAGE_REASONS
+        self.store.record_service((target.service, device), None if broken else result)
+        reasons = [str(result["error"])] if broken else []
+        self.store.record_health("service", device, not broken, reasons, took)
+
     async def _postgres(self, device: str, host: str, args: dict) -> None:
         result, took = await self._call(self.direct(device), host, "postgres", args)
         self.store.record_postgres(device, result)
@@ -133,6 +146,7 @@ class AppRunner:
         """One round of everything; returns when every check has answered or timed out."""
         checks: list[Awaitable[None]] = [self._probe_job(job) for job in self.jobs.values()]
         checks += [self._stats(t) for t in self.plan.stats]
+        checks += [self._service(t) for t in self.plan.services]
         checks += [self._postgres(t.device, t.host, t.connect_args()) for t in self.plan.postgres]
         if self.addresses is not None:
             devices = sorted({d for v in self.plan.vrrp for d in v.devices})

@@ -75,6 +75,7 @@ class Store:
         self.postgres: dict[str, PgSample] = {}
         self.marketing: dict[str, MarketingSample] = {}
         self.held: dict[str, frozenset[str]] = {}  # device -> addresses it holds now
+        self.services: dict[tuple[str, str], bool] = {}  # (service, device) -> answered
         self.health: dict[tuple[str, str], Health] = {}
 
     def record_probe(self, key: ProbeKey, result: Mapping[str, Any]) -> None:
@@ -104,6 +105,13 @@ class Store:
             )
         else:
             self.marketing.pop(device, None)
+
+    def record_service(self, key: tuple[str, str], result: Mapping[str, Any] | None) -> None:
+        """`result` None: not checked (the vantage point is broken), so unknown, not down."""
+        if result is None:
+            self.services.pop(key, None)
+        else:
+            self.services[key] = bool(result.get("ok"))
 
     def record_held(self, device: str, addresses: frozenset[str] | None) -> None:
         if addresses is None:

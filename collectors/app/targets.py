@@ -3,12 +3,15 @@
 - VIP probes: every segment VIP named after the service (target="vip");
 - server probes: every web server at its data address (target=<device>);
 - business counters: every app server's GET /stats;
+- services: every app, stats, unified-interface and CTI server's own service
+  (SERVICE_CHECKS), checked from the server itself, so a stopped daemon is named
+  by device even where a balancer hides it from users;
 - PostgreSQL: every db server at its data address, port 5432;
 - VRRP: segment gateways with a vrid (held by the segment's routers, instance =
   the segment) and service VIPs (held by their owners, instance = the VIP name).
 
-Ports follow the playbooks' convention (a host's `service_port`, else the
-role's port), and database credentials come from the vault, decrypted once at
+Ports follow the structured config's (emops.structured.context.service_port),
+and database credentials come from the vault, decrypted once at
 start-up: `vault_db_monitor_user` / `vault_db_monitor_password` when the
 inventory defines a monitoring account, else the marketing application account
 (`marketing.db_user` / `marketing.db_password`).
@@ -23,13 +26,14 @@ from typing import Any
 from collectors.targets import GLOBAL_FIELDS
 from emops.errors import EmopsError, Problem
 from emops.secrets import Decryptor, redact
+from emops.structured.context import service_port
 from emops.topology.model import Device, Topology
 
 SERVICE = "marketing"
 VIP_TARGET = "vip"
-# The port each server role answers on unless the host sets `service_port`
-# (the same table as the playbooks' structured config).
-SERVICE_PORTS = {"web": 80, "app": 8080, "db": 5432}
+# Server groups checked by a GET to their own service (the marketing service's
+# health route; the stand-ins answer any path): role -> path
+SERVICE_CHECKS = {"app": "/healthz", "stats": "/healthz", "interface": "/", "cti": "/"}
 ROUTING_ROLES = ("core_switch", "wan_router", "firewall")  # who runs a gateway's VRRP
 MONITOR_USER, MONITOR_PASSWORD = "vault_db_monitor_user", "vault_db_monitor_password"
 
@@ -90,6 +94,7 @@ class AppPlan:
     vip_probes: tuple[HttpTarget, ...] = ()
     server_probes: tuple[HttpTarget, ...] = ()
     stats: tuple[HttpTarget, ...] = ()
+    services: tuple[HttpTarget, ...] = ()
     postgres: tuple[PostgresTarget, ...] = ()
     vrrp: tuple[VrrpInstance, ...] = ()
 
@@ -107,10 +112,6 @@ def data_address(topo: Topology, device: str) -> str | None:
     return None
 
 
-def service_port(device: Device) -> int:
-    return int(device.vars.get("service_port", SERVICE_PORTS.get(device.role, 0)))
-
-
 def customer_path(customer_id: int) -> str:
     return f"/customers/{customer_id}"
 
@@ -119,7 +120,9 @@ def _no_address(device: str) -> Problem:
     return Problem("segments", "no data address", "add the host to a segment", host=device)
 
 
-def _servers(topo: Topology, role: str, path: str, problems: list[Problem]) -> list[HttpTarget]:
+def _servers(
+    topo: Topology, role: str, path: str, problems: list[Problem], service: str = SERVICE
+) -> list[HttpTarget]:
     targets = []
     for device in sorted(topo.devices_with_role(role), key=lambda d: d.name):
         host = data_address(topo, device.name)
@@ -129,9 +132,18 @@ def _servers(topo: Topology, role: str, path: str, problems: list[Problem]) -> l
             )
             continue
         targets.append(
-            HttpTarget(SERVICE, device.name, host, service_port(device), path, device.name)
+            HttpTarget(service, device.name, host, service_port(device), path, device.name)
         )
     return targets
+
+
+def service_checks(topo: Topology, problems: list[Problem]) -> list[HttpTarget]:
+    """One check per server of every group in SERVICE_CHECKS; `service` = its role."""
+    return [
+        target
+        for role, path in SERVICE_CHECKS.items()
+        for target in _servers(topo, role, path, problems, service=role)
+    ]
 
 
 def vip_probes(topo: Topology, customer_id: int, service: str = SERVICE) -> list[HttpTarget]:
@@ -199,6 +211,7 @@ def plan_from(topo: Topology, decryptor: Decryptor, customer_id: int = 1) -> App
     problems: list[Problem] = []
     probes = _servers(topo, "web", customer_path(customer_id), problems)
     stats = _servers(topo, "app", "/stats", problems)
+    services = service_checks(topo, problems)
     postgres = []
     for device in sorted(topo.devices_with_role("db"), key=lambda d: d.name):
         try:
@@ -213,6 +226,7 @@ def plan_from(topo: Topology, decryptor: Decryptor, customer_id: int = 1) -> App
         vip_probes=tuple(vip_probes(topo, customer_id)),
         server_probes=tuple(probes),
         stats=tuple(stats),
+        services=tuple(services),
         postgres=tuple(postgres),
         vrrp=tuple(vrrp_instances(topo)),
     )
@@ -225,6 +239,7 @@ def describe(plan: AppPlan) -> dict[str, Any]:
             "vip_probes": [t.url for t in plan.vip_probes],
             "server_probes": {t.target: t.url for t in plan.server_probes},
             "stats": {t.target: t.url for t in plan.stats},
+            "services": {t.target: t.url for t in plan.services},
             "postgres": {t.device: t.connect_args() for t in plan.postgres},
             "vrrp": [
                 {"instance": v.instance, "segment": v.segment, "address": v.address,

@@ -30,6 +30,13 @@ SERVICE_PORTS = {
 
 # OSPF cost per link role: a bundle's members share its cost (ECMP), the private
 # link beats the backup bundle, so the backup carries traffic only when it is down.
+
+
+def service_port(device: Device) -> int:
+    """The port a server answers on: its `service_port`, else its role's."""
+    return int(device.vars.get("service_port", SERVICE_PORTS.get(device.role, 0)))
+
+
 OSPF_COST = {"lag": 1, "primary": 10, "lan": 10, "backup": 100}
 OSPF_SEGMENT_COST = 10
 
@@ -114,7 +121,7 @@ class Facts:
         ]
 
     def service_port(self, device: Device) -> int:
-        return int(device.vars.get("service_port", SERVICE_PORTS.get(device.role, 0)))
+        return service_port(device)
 
     @property
     def host_route(self) -> str:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from app_fakes import FakeServer, collect, runner_for, web_target
 from marketing.conftest import Service
 
-from collectors.app.targets import AppPlan
+from collectors.app.targets import AppPlan, HttpTarget
 from collectors.app.vantage import AgentVantage, LocalVantage
 from lab.marketing.app import Config
+from lab.postgres_local import free_port
 
+ROOT = Path(__file__).resolve().parents[2]
 PROBE = "emops_probe_success"
 LATENCY = "emops_probe_duration_seconds"
 
@@ -112,3 +119,60 @@ def test_safety_refuses_outside_addresses() -> None:
     assert agent.refuse("192.0.2.10") == "not_lab"
     assert agent.refuse("198.18.100.10") is None
     assert local.refuse("198.18.100.10") in ("unroutable", None)  # None only with a route
+
+
+@pytest.fixture(scope="module")
+def cti_standin() -> Iterator[int]:
+    """The twin's CTI stand-in (lab.standin), a real process on loopback."""
+    port = free_port()  # a TCP port
+    argv = [sys.executable, "-m", "lab.standin", "--name", "cti", "--listen", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert time.monotonic() < deadline, "the stand-in did not answer within 20 s"
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def service_target(service: str, device: str, port: int, path: str = "/") -> HttpTarget:
+    return HttpTarget(service, device, "127.0.0.1", port, path, device)
+
+
+def test_each_servers_own_service_is_named_up_or_down(
+    marketing: Service, cti_standin: int, broken: dict[str, FakeServer], unused_port: int
+) -> None:
+    """Up: the marketing service's health route and the CTI stand-in; down: a server that
+    answers 500 and one that is not listening. Each named by service and device."""
+    plan = AppPlan(
+        services=(
+            service_target("app", "hq-app1", marketing.port, "/healthz"),
+            service_target("cti", "hq-cti1", cti_standin),
+            service_target("stats", "hq-stats1", broken["status500"].port, "/healthz"),
+            service_target("interface", "hq-uif1", unused_port),
+        )
+    )
+    get = collect(runner_for(plan)).get_sample_value
+    up = "emops_service_up"
+    assert get(up, {"service": "app", "device": "hq-app1"}) == 1
+    assert get(up, {"service": "cti", "device": "hq-cti1"}) == 1
+    assert get(up, {"service": "stats", "device": "hq-stats1"}) == 0
+    assert get(up, {"service": "interface", "device": "hq-uif1"}) == 0
+    # a down service is a measurement, not a collector failure
+    assert get("emops_collector_up", {"collector": "service", "target": "hq-uif1"}) == 1
+
+
+def test_a_service_behind_a_broken_vantage_is_unknown_not_down(marketing: Service) -> None:
+    dead = AgentVantage("hq-app1", "hq", False, ["/nonexistent/emops-no-such-tool"])
+    plan = AppPlan(services=(service_target("app", "hq-app1", marketing.port, "/healthz"),))
+    get = collect(runner_for(plan, direct=dead)).get_sample_value
+    assert get("emops_service_up", {"service": "app", "device": "hq-app1"}) is None
+    assert get("emops_collector_up", {"collector": "service", "target": "hq-app1"}) == 0

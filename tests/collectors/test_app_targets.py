@@ -38,6 +38,22 @@ def test_probes_and_stats_from_segments(lab_plan: AppPlan) -> None:
     }
 
 
+def test_every_server_groups_own_service_is_checked(lab_plan: AppPlan) -> None:
+    topo = load_topology(LAB)
+    services = {(t.service, t.owner): t for t in lab_plan.services}
+    expected = {
+        (d.role, d.name)
+        for d in topo.devices.values()
+        if d.role in ("app", "stats", "interface", "cti")
+    }
+    assert set(services) == expected and len(expected) >= 5
+    assert services[("cti", "hq-cti1")].port == 5038  # the structured config's port
+    assert services[("interface", "hq-uif1")].port == 8090
+    assert services[("app", "hq-app1")].url == "http://198.18.120.11:8080/healthz"
+    for target in lab_plan.services:  # each from its server's data address
+        assert target.host.startswith("198.18."), target
+
+
 def test_postgres_from_data_addresses_and_vault(lab_plan: AppPlan) -> None:
     db = {t.device: t for t in lab_plan.postgres}
     assert sorted(db) == ["hq-db1", "hq-db2"]
