@@ -68,6 +68,7 @@ measured, the first request of each 5 s adding the sample.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sys
@@ -158,12 +159,15 @@ def read_state(path: Path) -> dict[str, object]:
 
 def write_state(path: Path, changes: dict[str, object]) -> dict[str, object]:
     """Merge `changes` into the state file (a None value removes the key), atomically:
-    the agent reads either the old file or the new one, never half of one."""
-    state = {k: v for k, v in {**read_state(path), **changes}.items() if v is not None}
+    the agent reads either the old file or the new one, never half of one; two faults
+    at once (a lock beside the file) never lose each other's key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(state, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = {k: v for k, v in {**read_state(path), **changes}.items() if v is not None}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(state, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
     return state
 
 

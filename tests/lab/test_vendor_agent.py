@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -359,6 +360,14 @@ def test_real_cpu_and_memory_of_given_pids():
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_faults_written_at_once_keep_each_other(tmp_path):
+    state = tmp_path / va.STATE_NAME
+    changes = [{f.key: f.value} for f in va.FAULTS.values()] * 10
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda change: va.write_state(state, change), changes))
+    assert va.read_state(state) == {f.key: f.value for f in va.FAULTS.values()}
 
 
 def test_own_namespace_processes_are_found():
