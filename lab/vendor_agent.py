@@ -32,8 +32,9 @@ What is served (OIDs, syntaxes and units from the vendors' public MIBs):
 - both: ENTITY-MIB entPhysicalTable (descr .2, containedIn .4, class .5, name .7);
 - huawei_vrp (sysObjectID S5720-52X-EI-AC): HUAWEI-ENTITY-EXTENT-MIB hwEntityStateTable
   (hwEntityCpuUsage .5 %, hwEntityMemUsage .7 %, hwEntityMemSize .9 bytes,
-  hwEntityTemperature .11 and hwEntityTemperatureThreshold .12 Celsius; one row per
-  physical entity, 0 where the entity has none, as VRP does), hwOpticalModuleInfoTable
+  hwEntityTemperature .11 and hwEntityTemperatureThreshold .12 Celsius, hwEntityVoltage
+  .13 mV, hwEntityMemSizeMega .19; one row per physical entity, 0 where the entity
+  has none, as VRP does), hwOpticalModuleInfoTable
   (rx/tx power .8/.9 and their low/high thresholds .13-.16, dBm x 100),
   hwFanStatusTable (hwEntityFanState .7: normal 1, abnormal 2) and hwPwrStatusTable
   (hwEntityPwrState .6: supply 1, notSupply 2);
@@ -284,18 +285,20 @@ def huawei_rows(usage: Usage, state: dict[str, object]) -> list[Row]:
     cpu = state.get("cpu_percent", usage.cpu_percent)
     mem = max(1, min(100, round(usage.rss_bytes * 100 / HW_MPU_MEMORY)))
     temp = state.get("temperature_celsius", 41)
-    # per entity: cpu %, mem %, mem bytes, temperature, threshold (0 where none, as VRP)
+    # per entity (0 where it has none, as VRP): hwEntityCpuUsage %, hwEntityMemUsage %,
+    # hwEntityMemSize bytes, hwEntityTemperature and its threshold (Celsius),
+    # hwEntityVoltage (mV, as VRP answers), hwEntityMemSizeMega (MiB)
     boards = {
-        HW_MPU: (cpu, mem, HW_MPU_MEMORY, temp, HW_TEMP_THRESHOLD),
-        HW_LPU: (4, 23, 512 * MIB, 38, HW_TEMP_THRESHOLD),
+        HW_MPU: (cpu, mem, HW_MPU_MEMORY, temp, HW_TEMP_THRESHOLD, 12000, HW_MPU_MEMORY // MIB),
+        HW_LPU: (4, 23, 512 * MIB, 38, HW_TEMP_THRESHOLD, 12000, 512),
     }
     state_base = (*oid(HW_ENTITY_STATE), 1, 1)
     rows = entity_rows(HW_ENTITIES)
     for e in HW_ENTITIES:
-        values = boards.get(e.index, (0, 0, 0, 0, 0))
+        values = boards.get(e.index, (0,) * 7)
         rows += [
             ((*state_base, col, e.index), "integer", v)
-            for col, v in zip((5, 7, 9, 11, 12), values, strict=True)
+            for col, v in zip((5, 7, 9, 11, 12, 13, 19), values, strict=True)
         ]
     optic_base = (*oid(HW_ENTITY_STATE), 3, 1)
     for i, port in enumerate(HW_OPTICS):

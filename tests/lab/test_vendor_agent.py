@@ -134,6 +134,8 @@ def test_huawei_tables_nominal(faces):
     assert 0 <= int(got[f"{HW_STATE}.5.{MPU}"]) <= 5  # the idle device's real CPU
     assert 1 <= int(got[f"{HW_STATE}.7.{MPU}"]) <= 100
     assert int(got[f"{HW_STATE}.11.{MPU}"]) < int(got[f"{HW_STATE}.12.{MPU}"])  # below threshold
+    assert got[f"{HW_STATE}.13.{MPU}"] == "12000"  # hwEntityVoltage, mV
+    assert got[f"{HW_STATE}.19.{MPU}"] == "1024"  # hwEntityMemSizeMega
     assert got[f"{HW_FAN}.7.0.0"] == got[f"{HW_FAN}.7.0.1"] == "1"  # hwEntityFanState normal
     assert got[f"{HW_FAN}.8.0.0"] == "FAN 1"
     assert got[f"{HW_PWR}.6.0.0"] == got[f"{HW_PWR}.6.0.1"] == "1"  # hwEntityPwrState supply
@@ -248,6 +250,9 @@ def test_the_vendor_profile_sees_each_fault_and_its_restore(faces, face_name):
         "emops_sensor_temperature_high_celsius", entity=sensor
     )
     assert get("emops_power_supply_ok", entity=psu) == 1
+    if face_name == "huawei_vrp":
+        assert get("emops_sensor_voltage_volts", entity=cpu) == pytest.approx(12.0)
+        assert get("emops_memory_size_bytes", entity=cpu) == 1024**3
     if port:
         assert get("emops_optics_rx_power_dbm", entity=port) > get(
             "emops_optics_rx_power_low_dbm", entity=port
