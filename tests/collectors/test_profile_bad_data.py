@@ -11,6 +11,8 @@ the others keep every series.
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 from hostile_agent import Record
 from profile_kit import device_labels, exported, load, missing, poll, replaced, without
@@ -32,14 +34,21 @@ def wide_integer(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
 
 
+@cache
+def other_alone() -> tuple[dict, dict]:
+    """OTHER polled on its own: (errors, series), what it must give beside a broken one."""
+    results, registry = poll({OTHER: load(f"{OTHER}.snmprec")})
+    return dict(results[OTHER].errors_total), exported(registry, OTHER)
+
+
 def compare(device: str, broken: list[Record], down_ok: bool = False) -> tuple[dict, dict, dict]:
     """Poll the untouched device ("good"), its broken copy ("bad") and OTHER together;
     returns (run, good series, bad series) and checks OTHER lost nothing."""
     devices = {"good": load(f"{device}.snmprec"), "bad": broken, OTHER: load(f"{OTHER}.snmprec")}
     results, registry = poll(devices)
-    alone, alone_registry = poll({OTHER: load(f"{OTHER}.snmprec")})
-    assert results[OTHER].up and results[OTHER].errors_total == alone[OTHER].errors_total
-    assert exported(registry, OTHER) == exported(alone_registry, OTHER)
+    errors, series = other_alone()
+    assert results[OTHER].up and results[OTHER].errors_total == errors
+    assert exported(registry, OTHER) == series
     assert down_ok or results["bad"].up, "a broken vendor table never takes the device down"
     good, bad = exported(registry, "good"), exported(registry, "bad")
     return {"results": results, "registry": registry}, good, bad
@@ -135,16 +144,41 @@ def test_a_cisco_cpu_beyond_gauge32_costs_the_cpu_table() -> None:
     assert missing(run["registry"], "bad")["cpu"] == 1
 
 
-def test_an_absurd_sensor_scale_costs_that_sensor_only() -> None:
-    """entSensorScale 2^31-1 would be 10^6442450914: that row is left out, the rest kept."""
+def test_a_sensor_scale_outside_its_mib_range_costs_the_sensor_table() -> None:
+    """entSensorScale is SensorDataScale (1..17): 2^31-1 is malformed, so the sensor
+    table goes (CISCO-ENTITY-SENSOR temperatures, voltages, DOM optics) and CISCO-ENVMON
+    readings stay."""
     broken = replaced(
         load("cisco_c9407r.snmprec"), f"{CISCO_SENSOR}.2.3010", ber.INTEGER, b"\x7f\xff\xff\xff"
     )
     run, good, bad = compare("cisco_c9407r", broken)
-    assert set(good) - set(bad) == {
-        ("emops_sensor_temperature_celsius", frozenset({("entity", "Temp: Coretemp R0")}))
+    assert lost(good, bad) == {
+        "emops_sensor_temperature_celsius",  # the CISCO-ENTITY-SENSOR ones
+        "emops_sensor_voltage_volts",
+        "emops_optics_rx_power_dbm",
+        "emops_optics_tx_power_dbm",
     }
-    assert malformed(run, "bad") == malformed(run, "good")
+    envmon = ("emops_sensor_temperature_celsius", frozenset({("entity", "Inlet Temp Sensor")}))
+    coretemp = ("emops_sensor_temperature_celsius", frozenset({("entity", "Temp: Coretemp R0")}))
+    assert envmon in bad and coretemp in good and coretemp not in bad
+    assert malformed(run, "bad") > malformed(run, "good")
+
+
+@pytest.mark.parametrize(
+    ("device", "oid", "tag", "content", "group"),
+    [  # values their base type allows and their MIB's range does not
+        ("huawei_s12700e", f"{HW_STATE}.5.{MPU9}", ber.INTEGER, (5000).to_bytes(2, "big"), "cpu"),
+        ("cisco_c9407r", f"{CPM_BUSY}.1", ber.GAUGE32, (4 * 10**9).to_bytes(5, "big"), "cpu"),
+    ],
+)
+def test_a_percentage_beyond_100_is_malformed_not_exported(
+    device: str, oid: str, tag: int, content: bytes, group: str
+) -> None:
+    run, good, bad = compare(device, replaced(load(f"{device}.snmprec"), oid, tag, content))
+    assert "emops_cpu_utilization_ratio" in lost(good, bad)
+    assert all(value <= 1 for (name, _), value in bad.items() if name.endswith("_ratio"))
+    assert malformed(run, "bad") > malformed(run, "good")
+    assert missing(run["registry"], "bad")[group] == 1
 
 
 def test_h3c_without_entity_classes_gives_no_fans_or_supplies_rather_than_guesses() -> None:

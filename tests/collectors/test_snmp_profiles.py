@@ -24,6 +24,7 @@ HUAWEI_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"
 ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
 CPM = "1.3.6.1.4.1.9.9.109.1.1.1.1"
 POOL = "1.3.6.1.4.1.9.9.48.1.1.1"
+CEMP = "1.3.6.1.4.1.9.9.221.1.1.1.1"
 HR_STORAGE = "1.3.6.1.2.1.25.2.3.1"
 DEVICE = {"device": "sw1", "site": "hq", "role": "core_switch"}
 
@@ -99,8 +100,14 @@ def test_cisco_c2960x_cpu_and_pools_match_the_recording() -> None:
 
 
 def test_missing_promised_data_is_a_signal_not_a_gap() -> None:
-    """An IOS-XE image without CISCO-MEMORY-POOL-MIB rows: memory flagged, the rest kept."""
-    records = without(load("cisco_c2960x.snmprec"), POOL)
+    """An image with neither CISCO-MEMORY-POOL-MIB nor CISCO-ENHANCED-MEMPOOL-MIB rows:
+    memory flagged, the rest kept. With only the classic table gone, the enhanced one
+    answers for memory (as on IOS-XE)."""
+    only_enhanced, registry = poll_one(without(load("cisco_c2960x.snmprec"), POOL))
+    labels = DEVICE | {"profile": "cisco_ios", "group": "memory"}
+    assert registry.get_sample_value("emops_snmp_profile_missing", labels) == 0
+    assert only_enhanced.up
+    records = without(without(load("cisco_c2960x.snmprec"), POOL), CEMP)
     result, registry = poll_one(records)
     assert result.up
     get = registry.get_sample_value
