@@ -267,6 +267,7 @@ def test_every_series_matches_the_recording(polled: tuple, device: str) -> None:
     close(exported(registry, device), expect(recorded(f"{device}.snmprec")).series)
     groups = missing(registry, device)
     assert [g for g in promised if groups[g] != 0] == [], groups
+    assert set(groups.values()) <= {0.0}, groups  # no group flagged on a healthy recording
 
 
 def test_device_labels_are_kept(polled: tuple) -> None:
