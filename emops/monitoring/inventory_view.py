@@ -1,14 +1,18 @@
 """What the monitoring needs to know from the topology, in one place.
 
 The rules read the inventory only through these small views (service VIPs,
-VRRP pairs, databases, load balancers), so a rule module never walks the model
-itself and every list comes out sorted: the generated files are stable.
+VRRP pairs, databases, load balancers, OSPF adjacencies), so a rule module never
+walks the model itself and every list comes out sorted: the generated files are
+stable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import permutations
 
+from emops.structured.context import Data
+from emops.structured.pipeline import structured_configs
 from emops.topology import Topology
 from emops.topology.model import Device
 
@@ -41,6 +45,24 @@ class VrrpPair:
     vrid: int
     devices: tuple[str, ...]
     service: str | None = None  # set for service VIPs
+
+
+@dataclass(frozen=True)
+class OspfAdjacency:
+    """One OSPF neighbour a router must have, as its OSPF-MIB row will name it."""
+
+    device: str  # the router that holds the neighbour row
+    site: str
+    role: str
+    neighbor_device: str  # the inventory name of the neighbour
+    neighbor: str  # the neighbour's router id (ospfNbrRtrId)
+    address: str  # the neighbour's address on the shared link (ospfNbrIpAddr)
+    link: str  # the inventory link or segment the adjacency runs over
+    member: str  # bundle member index when each member runs OSPF (the twin), else ""
+    min_state: int  # 8 full; 4 two-way between two DROthers of a 4+ router segment
+
+
+FULL, TWO_WAY = 8, 4
 
 
 @dataclass(frozen=True)
@@ -86,3 +108,46 @@ def databases(topo: Topology) -> list[Database]:
 
 def load_balancers(topo: Topology) -> list[Device]:
     return sorted(topo.devices_with_role("load_balancer"), key=lambda d: d.name)
+
+
+def _ports(config: Data) -> dict[str, Data]:
+    """Every addressed port of a structured config by name (routed, bundle, VLAN interface)."""
+    ports = config["interfaces"] + config["bundles"] + config["vlan_interfaces"]
+    return {p["name"]: p for p in ports}
+
+
+def ospf_adjacencies(topo: Topology) -> list[OspfAdjacency]:
+    """Who must see whom, from the structured config's OSPF section (the same one the
+    routers are configured from): a point-to-point port's peer, and every other
+    speaking router of a broadcast segment. Passive interfaces form no adjacency."""
+    configs = structured_configs(topo)
+    router_id = {n: c["ospf"]["router_id"] for n, c in configs.items() if c.get("ospf")}
+    found: list[OspfAdjacency] = []
+    on_segment: dict[str, list[tuple[str, str]]] = {}  # segment -> (device, address)
+
+    def add(device: str, peer: str, address: str, link: str, member: str, state: int) -> None:
+        dev = topo.devices[device]
+        found.append(
+            OspfAdjacency(
+                device, dev.site, dev.role, peer, router_id[peer], address, link, member, state
+            )
+        )
+
+    for name in router_id:
+        ports = _ports(configs[name])
+        for iface in configs[name]["ospf"]["interfaces"]:
+            port = ports[iface["name"]]
+            if iface["passive"]:
+                continue
+            if iface["network"] == "broadcast":
+                on_segment.setdefault(iface["link"], []).append((name, port["address"]))
+                continue
+            peer = port["peer"]
+            member = "" if port.get("member") is None else str(port["member"])
+            if peer["device"] in router_id:
+                add(name, peer["device"], peer["address"], iface["link"], member, FULL)
+    for segment, speakers in on_segment.items():
+        state = FULL if len(speakers) <= 3 else TWO_WAY  # 3: DR, BDR and one DROther
+        for (mine, _), (peer, address) in permutations(speakers, 2):
+            add(mine, peer, address.split("/")[0], segment, "", state)
+    return sorted(found, key=lambda a: (a.device, a.link, a.member, a.address))

@@ -9,6 +9,7 @@ per network, so rules stay the same text with different numbers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from emops import netaddr
@@ -37,7 +38,9 @@ class Timing:
     link_for: str  # `for:` of LinkDown: the interface's own state, so no wait in the lab
     sustain_for: str  # `for:` of load alerts (utilisation must stay high)
     isolation_for: str  # `for:` of WanSiteIsolated: longer than rate_window, see docs
-    change_window: str  # how long a VRRP master change stays visible
+    change_window: str  # how long a VRRP master change (or a reboot) stays visible
+    health_for: str  # `for:` of CPU, memory, interface errors and missing profile data
+    crosscheck_for: str  # `for:` of two independent sensors disagreeing (SNMP vs namespace)
     trap_hold_seconds: int  # a trap counts as evidence this long, then the poll decides
     burn_page: BurnWindow
     burn_info: BurnWindow
@@ -56,6 +59,12 @@ LAB_TIMING = Timing(
     sustain_for="1m",
     isolation_for="30s",
     change_window="20s",  # a failover stays visible long enough to be seen and notified
+    # Longer than rate_window: a single burst (a cut, a reboot) stays in rate() for one
+    # window and must not fire; short enough for a campaign's cpu-high fault window.
+    health_for="1m",
+    # Two collectors poll on their own 5 s clocks: during a failover they may disagree for
+    # one poll each; three polls of disagreement is a sensor fault, not a race.
+    crosscheck_for="15s",
     trap_hold_seconds=15,
     burn_page=BurnWindow(long="5m", short="30s", factor=14.4),
     burn_info=BurnWindow(long="30m", short="2m", factor=6),
@@ -74,6 +83,10 @@ PROVINCE_TIMING = Timing(
     sustain_for="10m",
     isolation_for="2m",
     change_window="10m",
+    # A router's CPU rides out routing churn and backups for minutes; 5 m is past
+    # rate_window (2 m) as in the lab, and still well inside one working shift.
+    health_for="5m",
+    crosscheck_for="2m",  # four scrapes: the two collectors' polls must really disagree
     trap_hold_seconds=90,
     burn_page=BurnWindow(long="1h", short="5m", factor=14.4),
     burn_info=BurnWindow(long="6h", short="30m", factor=6),
@@ -90,6 +103,11 @@ class Thresholds:
     max_utilisation: float  # planning.max_utilisation: above this a WAN link is flagged
     backup_floor_ratio: float = 0.005  # backup traffic above 0.5 % of capacity = failed over
     replication_lag_seconds: float = 10.0
+    cpu_high_ratio: float = 0.9  # CpuHigh: an entity (or the device mean) busier than this
+    memory_high_ratio: float = 0.9  # MemoryHigh: used / size above this
+    temperature_default_celsius: float = 70.0  # TemperatureHigh where the device has no threshold
+    interface_errors_per_second: float = 0.1  # 6 errors a minute on a known link, sustained
+    interface_discards_per_second: float = 1.0  # discards come with congestion: a higher bar
     slo_target: float = 0.99  # 99 % of VIP probes ...
     slo_latency_seconds: float = 0.5  # ... answer within 500 ms (a histogram bucket bound)
 
@@ -120,6 +138,18 @@ class MonitorSettings:
 
     def with_endpoints(self, **changes: str) -> MonitorSettings:
         return replace(self, endpoints=replace(self.endpoints, **changes))
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(duration: str) -> int:
+    """`20s`, `10m`, `1h` (the one-unit Prometheus durations used above) in seconds,
+    for comparisons PromQL can only make with numbers (an uptime below a window)."""
+    m = re.fullmatch(r"(\d+)([smh])", duration)
+    if not m:
+        raise ValueError(f"{duration!r} is not a one-unit Prometheus duration")
+    return int(m.group(1)) * _DURATION_UNITS[m.group(2)]
 
 
 def settings_for(

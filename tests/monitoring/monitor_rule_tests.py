@@ -26,7 +26,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from emops.monitoring.inventory_view import databases, load_balancers, vrrp_pairs  # noqa: E402
+from emops.monitoring.inventory_view import (  # noqa: E402
+    databases,
+    load_balancers,
+    ospf_adjacencies,
+    vrrp_pairs,
+)
 from emops.monitoring.render import _Dumper  # noqa: E402
 from emops.topology import Topology, load_topology  # noqa: E402
 from emops.topology.model import Link  # noqa: E402
@@ -141,14 +146,26 @@ def link_ends(topo: Topology, link: Link) -> list[dict[str, str]]:
     return ends
 
 
-def add_link(world: World, topo: Topology, link: Link, forward: float, back: float) -> None:
-    """A working link carrying `forward` bytes per step a->b and `back` b->a (per member)."""
+ERROR_COUNTERS = tuple(
+    f"emops_interface_{direction}_{kind}_total"
+    for direction in ("receive", "transmit")
+    for kind in ("errors", "discards")
+)
+
+
+def add_link(
+    world: World, topo: Topology, link: Link, forward: float, back: float, errors: bool = False
+) -> None:
+    """A working link carrying `forward` bytes per step a->b and `back` b->a (per member);
+    with `errors`, its error and discard counters too (flat: a clean line)."""
     for end in link_ends(topo, link):
         side = end.pop("_side")
         tx, rx = (forward, back) if side == "a" else (back, forward)
         world.set("emops_interface_oper_up", end, const(1))
         world.set("emops_interface_transmit_bytes_total", end, counter(tx))
         world.set("emops_interface_receive_bytes_total", end, counter(rx))
+        for name in ERROR_COUNTERS if errors else ():
+            world.set(name, end, const(0))
     capacity = {
         **SNMP,
         "link": link.name,
@@ -171,7 +188,52 @@ def set_traffic(world: World, topo: Topology, link: str, forward: str, back: str
                 world.series[key] = (n, labels, values)
 
 
-PARTS = ("links", "snmp", "vrrp", "haproxy", "postgres", "probes")
+PARTS = (
+    "links",
+    "errors",  # interface error and discard counters of the links
+    "snmp",
+    "health",  # uptime, CPU and memory (HOST-RESOURCES, Linux buffers and cache)
+    "ospf",  # every expected OSPF neighbour row, full
+    "vrrp",  # the application collector's namespace peek
+    "fhrp",  # the same masters over SNMP
+    "haproxy",
+    "postgres",
+    "probes",
+)
+UPTIME = 86_400  # seconds: up for a day when the test starts
+GIB = 2**30
+
+
+def snmp_labels(topo: Topology, device: str, **extra: str) -> dict[str, str]:
+    """The labels the SNMP collector puts on a device's series."""
+    dev = topo.devices[device]
+    return {**SNMP, "device": device, "site": dev.site, "role": dev.role, **extra}
+
+
+def add_health(world: World, topo: Topology, device: str) -> None:
+    """A quiet net-snmp host: a day up, 20 % CPU, 8 GiB of which 2 used, 4 in buffers and cache
+    (75 % "used" by hrStorageRam, 25 % really)."""
+    labels = snmp_labels(topo, device)
+    world.set("emops_device_uptime_seconds", labels, f"{UPTIME}+{STEP}x{STEPS}")
+    world.set("emops_device_cpu_load_ratio", labels, const(0.2))
+    world.set("emops_device_memory_size_bytes", labels, const(8 * GIB))
+    world.set("emops_device_memory_used_bytes", labels, const(6 * GIB))
+    world.set("emops_memory_buffers_bytes", labels, const(1 * GIB))
+    world.set("emops_memory_cached_bytes", labels, const(3 * GIB))
+
+
+def add_ospf(world: World, topo: Topology, keep: set[str]) -> None:
+    """Every adjacency the inventory implies, full, on the routers of the kept sites."""
+    for adj in ospf_adjacencies(topo):
+        if adj.site in keep:
+            labels = snmp_labels(topo, adj.device, neighbor=adj.neighbor, address=adj.address)
+            world.set("emops_ospf_neighbor_state", labels, const(8))
+
+
+def fhrp_labels(topo: Topology, pair, device: str) -> dict[str, str]:
+    segment = next(seg for seg in topo.segments if seg.name == pair.segment)
+    port = next(m.interface for m in segment.members if m.device == device)
+    return snmp_labels(topo, device, protocol="vrrp", group=str(pair.vrid), interface=port)
 
 
 def healthy(
@@ -188,18 +250,26 @@ def healthy(
     for link in topo.links:
         if "links" not in parts or topo.site_of_link(link) not in keep:
             continue
-        add_link(world, topo, link, BUSY if link.role == "primary" else IDLE, IDLE)
+        add_link(
+            world, topo, link, BUSY if link.role == "primary" else IDLE, IDLE, "errors" in parts
+        )
     for name, dev in sorted(topo.devices.items()):
-        if "snmp" in parts and dev.site in keep and dev.role != "client":
-            world.set(
-                "emops_snmp_up",
-                {**SNMP, "device": name, "site": dev.site, "role": dev.role},
-                const(1),
-            )
-    for pair in vrrp_pairs(topo) if "vrrp" in parts else []:
+        if dev.site not in keep or dev.role == "client":
+            continue
+        if "snmp" in parts:
+            world.set("emops_snmp_up", snmp_labels(topo, name), const(1))
+        if "health" in parts:
+            add_health(world, topo, name)
+    if "ospf" in parts:
+        add_ospf(world, topo, keep)
+    for pair in vrrp_pairs(topo) if parts & {"vrrp", "fhrp"} else []:
         for i, device in enumerate(pair.devices):
-            labels = {**APP, "device": device, "instance": pair.name, "segment": pair.segment}
-            world.set("emops_vrrp_master", labels, const(1 if i == 0 else 0))
+            value = const(1 if i == 0 else 0)
+            if "vrrp" in parts:
+                labels = {**APP, "device": device, "instance": pair.name, "segment": pair.segment}
+                world.set("emops_vrrp_master", labels, value)
+            if "fhrp" in parts:
+                world.set("emops_fhrp_master", fhrp_labels(topo, pair, device), value)
     webs = sorted(d.name for d in topo.devices_with_role("web"))
     for lb in load_balancers(topo) if "haproxy" in parts else []:
         target = {"device": lb.name, "site": lb.site, "role": lb.role}
@@ -219,7 +289,7 @@ def healthy(
     for site in sorted(probing) if "probes" in parts else []:
         probe = {**APP, "service": "marketing", "target": "vip", "site": site}
         world.set("emops_probe_success", probe, const(1))
-    if parts & {"links", "snmp"}:
+    if parts & {"links", "snmp", "health", "ospf", "fhrp"}:
         world.set("up", {"job": "emops-snmp", "instance": "127.0.0.1:9610"}, const(1))
     if parts & {"vrrp", "postgres", "probes"}:
         world.set("up", {"job": "emops-app", "instance": "127.0.0.1:9611"}, const(1))
@@ -251,15 +321,26 @@ ALL_ALERTS = (
     "WanUtilisationHigh",
     "BackupBundleCarryingTraffic",
     "WanSiteIsolated",
-    "LoadBalancerBackendDown",
-    "VirtualAddressUnreachable",
-    "MarketingServiceDown",
     "VrrpMasterChanged",
     "VrrpTwoMasters",
     "VrrpNoMaster",
+    "VrrpSnmpDisagrees",
+    "LoadBalancerBackendDown",
+    "VirtualAddressUnreachable",
+    "MarketingServiceDown",
     "DatabaseDown",
     "DatabaseReplicationLag",
     "LatencyBurning",
+    "CpuHigh",
+    "MemoryHigh",
+    "TemperatureHigh",
+    "FanFailed",
+    "PowerSupplyFailed",
+    "OpticalPowerOutOfRange",
+    "DeviceRebooted",
+    "ProfileDataMissing",
+    "InterfaceErrorsRising",
+    "OspfNeighborLost",
     "SnmpTargetDown",
     "ScrapeTargetDown",
 )
@@ -675,8 +756,8 @@ def vrrp_cases(topo: Topology) -> list[Case]:
                         vrrp_labels("info"),
                         f"{who}: master changed",
                         f"The master of {who} changed (2 transitions among hq-lb1, hq-lb2 in "
-                        "the last 20s); it is now held by hq-lb2. Expected after a failover; a "
-                        "pair that keeps changing is flapping.",
+                        "the last 20s); it is now held by hq-lb2 (read by namespace). Expected "
+                        "after a failover; a pair that keeps changing is flapping.",
                     ),
                 ),
                 expect("2m30s", "VrrpMasterChanged"),
@@ -700,8 +781,8 @@ def vrrp_cases(topo: Topology) -> list[Case]:
                     fired(
                         vrrp_labels("page"),
                         f"{who}: 2 masters",
-                        f"2 devices hold the address of {who} at once: hq-lb1, hq-lb2. Split "
-                        "brain: clients reach whichever answered ARP last.",
+                        f"2 devices hold the address of {who} at once: hq-lb1, hq-lb2 (read by "
+                        "namespace). Split brain: clients reach whichever answered ARP last.",
                     ),
                 ),
             ],
@@ -717,9 +798,8 @@ def vrrp_cases(topo: Topology) -> list[Case]:
                     fired(
                         vrrp_labels("page"),
                         f"{who}: no master",
-                        f"None of hq-lb1, hq-lb2 holds the address of {who} although the "
-                        "application collector is up: the segment or service behind it is "
-                        "unreachable.",
+                        f"None of hq-lb1, hq-lb2 holds the address of {who} (read by "
+                        "namespace): the segment or service behind it is unreachable.",
                     ),
                 ),
             ],
@@ -970,10 +1050,18 @@ FILES: dict[str, Callable[[Topology], list[Case]]] = {
 }
 
 
+def all_files() -> dict[str, Callable[[Topology], list[Case]]]:
+    """FILES and the device-health, routing and SNMP-FHRP files (monitor_rule_health.py,
+    which builds on this module, hence imported here and not at the top)."""
+    from monitor_rule_health import HEALTH_FILES
+
+    return {**FILES, **HEALTH_FILES}
+
+
 def render_files(topo: Topology) -> dict[str, str]:
     """Every test file's text, by file name."""
     out = {}
-    for filename, build in FILES.items():
+    for filename, build in all_files().items():
         doc = {
             "rule_files": [RULES],
             "evaluation_interval": f"{STEP}s",
@@ -1005,4 +1093,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import monitor_rule_tests  # one copy of this module, shared with monitor_rule_health
+
+    sys.exit(monitor_rule_tests.main())

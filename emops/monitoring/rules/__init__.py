@@ -8,16 +8,29 @@ the same timestamp (across groups they would lag one evaluation).
 
 from __future__ import annotations
 
-from emops.monitoring.rules import collectors, database, latency, links, services, vrrp
+from emops.monitoring.rules import (
+    collectors,
+    database,
+    health,
+    interface_errors,
+    latency,
+    links,
+    routing,
+    services,
+    vrrp,
+)
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
 
 CONTRIBUTORS = (
     links.group,  # WAN and LAN links: state from poll + trap, utilisation, site isolation
+    vrrp.group,  # every VRRP pair: exactly one master (SNMP, else the peek); services read it
     services.group,  # load balancers, VIP probes, and the fused per-service verdicts
-    vrrp.group,  # every VRRP pair in the inventory: exactly one master
     database.group,  # PostgreSQL primary and standby
     latency.group,  # the probe latency SLO as multi-window burn rates
+    health.group,  # device health: CPU, memory, sensors, fans, power, optics, reboots
+    interface_errors.group,  # errors and discards rising on the inventory's links
+    routing.group,  # every OSPF adjacency the inventory implies (reads the links' records)
     collectors.group,  # the monitoring's own eyes: SNMP targets and scrapes
 )
 

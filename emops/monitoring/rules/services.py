@@ -10,7 +10,7 @@ balancer holds the VIP (VRRP), or the primary database is down.
 from __future__ import annotations
 
 from emops.monitoring.inventory_view import databases, service_vips
-from emops.monitoring.promql import camel, devices_selector, evidence, literal, quote
+from emops.monitoring.promql import camel, devices_selector, evidence, literal, quote, selector
 from emops.monitoring.rules.constructors import alert, record, rule_group
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
@@ -61,7 +61,8 @@ def probe_records() -> list[dict]:
 
 
 def _vrrp_master(vip) -> str:
-    return devices_selector("emops_vrrp_master", vip.owners, segment=vip.segment)
+    """Who holds the VIP: the VRRP group's fused reading (SNMP, else the namespace peek)."""
+    return selector("emops:vrrp_master", segment=vip.segment, vrrp_group=vip.service)
 
 
 def service_records(topo: Topology, vip) -> list[dict]:
