@@ -345,7 +345,8 @@ def cisco_rows(usage: Usage, state: dict[str, object]) -> list[Row]:
     rows = entity_rows(CISCO_ENTITIES)
     cpm = (*mgmt, 109, 1, 1, 1, 1)  # cpmCPUTotalEntry, INDEX cpmCPUTotalIndex
     rows.append(((*cpm, 2, 1), "integer", 1))  # cpmCPUTotalPhysicalIndex -> Switch 1
-    rows += [((*cpm, col, 1), "gauge", cpu) for col in (3, 4, 5, 6, 7, 8)]
+    rows += [((*cpm, col, 1), "gauge", max(1, cpu)) for col in (3, 4, 5)]  # (1..100)
+    rows += [((*cpm, col, 1), "gauge", cpu) for col in (6, 7, 8)]  # the Rev columns: 0..100
     rows += [((*cpm, 12, 1), "gauge", used // KIB), ((*cpm, 13, 1), "gauge", free // KIB)]
     pool = (*mgmt, 48, 1, 1, 1)  # ciscoMemoryPoolEntry, INDEX ciscoMemoryPoolType
     for index, name, p_used, p_free in (
