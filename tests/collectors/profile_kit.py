@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from hostile_agent import Record, RecordingAgent, encode_value
+from hostile_agent import Record, RecordingAgent, read_snmprec
 from prometheus_client import CollectorRegistry
 from snmp_fakes import serve_udp
 
@@ -32,21 +32,8 @@ def device_labels(device: str) -> dict[str, str]:
 
 
 def load(name: str) -> list[Record]:
-    """The recording's records, as the agent serves them. IpAddress (tag 64, dotted)
-    is encoded here: the shared snmprec reader does not know that tag yet."""
-    records = []
-    for line in (RECORDINGS / name).read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        oid, tag_text, value = line.split("|", 2)
-        tag = int(tag_text)
-        content = (
-            bytes(int(octet) for octet in value.split("."))
-            if tag == ber.IP_ADDRESS
-            else encode_value(tag, value)
-        )
-        records.append((ber.encode_oid(oid), tag, content))
-    return sorted(records, key=lambda r: ber.decode_arcs(r[0]))
+    """The recording's records, as the agent serves them."""
+    return read_snmprec(RECORDINGS / name)
 
 
 def recorded(name: str) -> dict[str, str]:
