@@ -140,8 +140,11 @@ def wait_ready(agents: list[Agent], community: str = COMMUNITY, timeout: float =
             raise TimeoutError(f"snmpd on port {agent.port} did not answer in {timeout} s")
 
 
-def start_farm(root: Path, count: int, community: str = COMMUNITY) -> AgentFarm:
-    """`count` agents on distinct loopback ports, ready when this returns."""
+def start_farm(
+    root: Path, count: int, community: str = COMMUNITY, extra_config: str = ""
+) -> AgentFarm:
+    """`count` agents on distinct loopback ports, ready when this returns; `extra_config`
+    (snmpd.conf lines, e.g. `override`) for each."""
     farm = AgentFarm(root)
     ports: set[int] = set()
     try:
@@ -150,7 +153,10 @@ def start_farm(root: Path, count: int, community: str = COMMUNITY) -> AgentFarm:
             while port in ports:
                 port = free_udp_port()
             ports.add(port)
-            farm.agents.append(start_agent(root / f"agent{i}", port, community=community))
+            directory = root / f"agent{i}"
+            farm.agents.append(
+                start_agent(directory, port, community=community, extra_config=extra_config)
+            )
         wait_ready(farm.agents, community)
     except BaseException:
         farm.stop()

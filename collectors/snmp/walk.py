@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collectors.snmp import ber
-from collectors.snmp.oids import Table
+from collectors.snmp.oids import Syntax, Table
 from collectors.snmp.session import Session, SnmpError, remaining
 
 Index = tuple[int, ...]
@@ -151,43 +151,62 @@ class _Walk:
         self._check_size()
 
     def _keep_rows(self, varbinds: list[ber.VarBind]) -> tuple[set[str], int]:
-        """(columns that ended, rows this answer advanced)."""
+        """(columns that ended, rows this answer advanced). Answers come row by row
+        (RFC 3416), so column c's cells are every width-th varbind from c."""
         width = len(self.active)
         finished: set[str] = set()
         rows = 0
-        for i, (oid, value) in enumerate(varbinds):
-            name = self.active[i % width]
-            if name in finished:
-                continue
-            if not self._keep(name, oid, value):
+        for c, name in enumerate(self.active):
+            kept, ended = self._keep_column(name, varbinds[c::width])
+            rows = max(rows, kept)
+            if ended:
                 finished.add(name)
-                continue
-            rows = max(rows, i // width + 1)
         return finished, rows
 
-    def _keep(self, name: str, oid: bytes, value: object) -> bool:
-        """Store one cell; False when the column has ended."""
-        prefix = self.table.columns[name]
-        if value is ber.END_OF_MIB_VIEW_VALUE or not oid.startswith(prefix):
-            return False
-        if len(oid) == len(prefix):
-            return False
-        index = _index(oid, len(prefix), self.any_index)
-        previous = self.last_index.get(name)
-        if previous is not None and index <= previous:
-            raise SnmpError("malformed", "OID not increasing")
-        self.last_index[name] = index
-        if not isinstance(value, ber.NoValue):
-            self._fit(name, value)
-            self.columns[name][index] = value
-            self.kept_bytes += len(oid) + _size(value)
-        self.cursor[name] = oid
-        return True
+    def _keep_column(self, name: str, cells: list[ber.VarBind]) -> tuple[int, bool]:
+        """Store one column's cells of an answer: (cells kept, whether it ended).
 
-    def _fit(self, name: str, value: object) -> None:
-        """`malformed` for a value outside its column's MIB syntax: never kept, never
-        counted against the caps (a 30 KB ifName ends the walk at its first row)."""
+        The hot path of a poll (every value read passes here), so one loop over
+        locals: each cell's index must grow and its value fit the column's MIB
+        syntax (`malformed`: never kept, never counted against the caps, so a 30 KB
+        ifName ends the walk at its first row)."""
+        prefix = self.table.columns[name]
+        start = len(prefix)
         syntax = self.table.syntax.get(name)
+        numbers = syntax.values if syntax is not None else None
+        octets = syntax.max_octets if syntax is not None else 0
+        store = self.columns[name]
+        last = self.last_index.get(name)
+        kept = kept_bytes = 0
+        ended = False
+        for oid, value in cells:
+            if value is ber.END_OF_MIB_VIEW_VALUE or len(oid) <= start:
+                ended = True
+                break
+            if not oid.startswith(prefix):
+                ended = True
+                break
+            index = _index(oid, start, self.any_index)
+            if last is not None and index <= last:
+                raise SnmpError("malformed", "OID not increasing")
+            self.last_index[name] = last = index
+            self.cursor[name] = oid
+            kept += 1
+            if type(value) is int and numbers is not None and value in numbers:
+                kept_bytes += len(oid) + value.bit_length() // 8 + 1
+            elif type(value) is bytes and numbers is None and len(value) <= octets:
+                kept_bytes += len(oid) + len(value)
+            elif isinstance(value, ber.NoValue):
+                continue  # noSuchInstance: a hole in the column, not a value
+            else:
+                self._fit(name, syntax, value)
+                kept_bytes += len(oid) + _size(value)
+            store[index] = value
+        self.kept_bytes += kept_bytes
+        return kept, ended
+
+    def _fit(self, name: str, syntax: Syntax | None, value: object) -> None:
+        """`malformed` for a value outside its column's MIB syntax."""
         why = syntax.misfit(value) if syntax is not None else None
         if why is not None:
             raise SnmpError("malformed", f"{self.table.name}.{name}: {why}")
