@@ -167,7 +167,7 @@ def expect_cisco(rec: dict[str, str]) -> Expected:
     sensor = {c: numbers(rec, f"{CISCO_SENSOR}.{c}") for c in (1, 2, 3, 4, 5)}
     directions = {" Receive Power Sensor": "rx", " Transmit Power Sensor": "tx"}
     for index, kind in sensor[1].items():
-        if sensor[5][index] != 1:  # not ok: not to be trusted
+        if sensor[5][index] != 1 or abs(sensor[4][index]) == 10**9:  # not ok, or under/overflow
             continue
         value = sensor[4][index] * 10 ** (3 * (sensor[2][index] - 9) - sensor[3][index])
         name = names[one(index)]
