@@ -108,6 +108,10 @@ class Thresholds:
     temperature_default_celsius: float = 70.0  # TemperatureHigh where the device has no threshold
     interface_errors_per_second: float = 0.1  # 6 errors a minute on a known link, sustained
     interface_discards_per_second: float = 1.0  # discards come with congestion: a higher bar
+    # HOST-RESOURCES CPU and memory judged as the device's own: not in the twin, where every
+    # namespace's snmpd reads the one host's /proc (24 alerts for one busy machine); the
+    # twin's vendor faces give per-device CPU and memory instead.
+    host_resources: bool = True
     slo_target: float = 0.99  # 99 % of VIP probes ...
     slo_latency_seconds: float = 0.5  # ... answer within 500 ms (a histogram bucket bound)
 
@@ -164,6 +168,7 @@ def settings_for(
     thresholds = Thresholds(
         max_utilisation=topo.planning.max_utilisation,
         replication_lag_seconds=10.0 if topo.is_lab else 30.0,
+        host_resources=not topo.is_lab,
     )
     return MonitorSettings(topo.network, timing, thresholds, Endpoints(), shards, remote_write)
 

@@ -1058,17 +1058,26 @@ def all_files() -> dict[str, Callable[[Topology], list[Case]]]:
     return {**FILES, **HEALTH_FILES}
 
 
+def rules_of(filename: str) -> tuple[str, int]:
+    """The rule file a test file exercises and its step: the lab's, unless it says otherwise
+    (a few province-only rules are tested against the province's rules and timing)."""
+    from monitor_rule_health import OTHER_RULES
+
+    return OTHER_RULES.get(filename, (RULES, STEP))
+
+
 def render_files(topo: Topology) -> dict[str, str]:
     """Every test file's text, by file name."""
     out = {}
     for filename, build in all_files().items():
+        rules, step = rules_of(filename)
         doc = {
-            "rule_files": [RULES],
-            "evaluation_interval": f"{STEP}s",
+            "rule_files": [rules],
+            "evaluation_interval": f"{step}s",
             "tests": [
                 {
                     "name": case.name,
-                    "interval": f"{STEP}s",
+                    "interval": f"{step}s",
                     "input_series": case.world.input_series(),
                     "alert_rule_test": case.checks,
                 }

@@ -64,6 +64,16 @@ def test_new_alerts_are_info_with_their_wait(network):
     assert "for" not in health["DeviceRebooted"]  # shown for the change window, at once
 
 
+def test_host_resources_are_judged_outside_the_twin_only(network):
+    """In the twin every namespace's snmpd reads the one host's /proc: 24 alerts for one
+    busy machine. Its vendor faces give per-device CPU and memory instead."""
+    topo, groups = network
+    records = " ".join(r["expr"] for r in groups["emops.health"] if r.get("record"))
+    for metric in ("emops_device_cpu_load_ratio", "emops_device_memory_used_bytes"):
+        assert (metric in records) == (not topo.is_lab), metric
+    assert "emops_cpu_utilization_ratio" in records and "emops_memory_pool_used_bytes" in records
+
+
 def test_every_expected_adjacency_has_its_reverse_and_names_inventory_routers(network):
     topo, groups = network
     expected = [r for r in groups["emops.routing"] if r.get("record")]

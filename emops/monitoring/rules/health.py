@@ -12,7 +12,7 @@ component that redundancy (or a spare unit) carries until someone acts.
 from __future__ import annotations
 
 from emops.monitoring.promql import evidence, labelled
-from emops.monitoring.rules.constructors import alert, record, rule_group
+from emops.monitoring.rules.constructors import alert, expr, record, rule_group
 from emops.monitoring.settings import MonitorSettings, duration_seconds
 from emops.topology import Topology
 
@@ -27,7 +27,7 @@ def group(topo: Topology, s: MonitorSettings) -> dict:
     """The `emops.health` rule group."""
     return rule_group(
         "emops.health",
-        records() + resource_alerts(s) + sensor_alerts(s) + [reboot_alert(s), missing_alert(s)],
+        records(s) + resource_alerts(s) + sensor_alerts(s) + [reboot_alert(s), missing_alert(s)],
     )
 
 
@@ -37,56 +37,59 @@ def _or_zero(metric: str) -> str:
     return f"(max by ({DEVICE}) ({metric}) or 0 * {used})"
 
 
-def records() -> list[dict]:
+def records(s: MonitorSettings) -> list[dict]:
+    """The CPU and memory readings, most precise source first; HOST-RESOURCES only
+    where the settings trust it (`Thresholds.host_resources`)."""
+    host = s.thresholds.host_resources
+    vendor_cpu = f"max by ({ENTITY}) (emops_cpu_utilization_ratio)"
+    host_cpu = f"""
+        (
+          label_replace(
+            max by ({DEVICE}) (emops_device_cpu_load_ratio), "entity", "{HOST_CPU}", "", ""
+          )
+          unless on (device) emops_cpu_utilization_ratio
+        )
+        """
+    vendor_memory = f"max by ({ENTITY}) (emops_memory_utilization_ratio)"
+    used, free = "emops_memory_pool_used_bytes", "emops_memory_pool_free_bytes"
+    pools = f"""
+        (
+          max by ({ENTITY}) (
+            label_replace(
+              sum by ({DEVICE}, pool) ({used})
+              / (sum by ({DEVICE}, pool) ({used}) + sum by ({DEVICE}, pool) ({free})),
+              "entity", "$1", "pool", "(.*)")
+          )
+          unless on (device) emops_memory_utilization_ratio
+        )
+        """
+    # Linux counts buffers and page cache as used; they are given back on demand,
+    # so they are subtracted and a full page cache does not alarm.
     host_memory = f"""
         (
-          max by ({DEVICE}) (emops_device_memory_used_bytes)
-          - {_or_zero("emops_memory_buffers_bytes")}
-          - {_or_zero("emops_memory_cached_bytes")}
+          label_replace(
+            (
+              max by ({DEVICE}) (emops_device_memory_used_bytes)
+              - {_or_zero("emops_memory_buffers_bytes")}
+              - {_or_zero("emops_memory_cached_bytes")}
+            )
+            / max by ({DEVICE}) (emops_device_memory_size_bytes),
+            "entity", "{HOST_MEMORY}", "", "")
+          unless on (device) emops_memory_utilization_ratio
+          unless on (device) emops_memory_pool_used_bytes
         )
-        / max by ({DEVICE}) (emops_device_memory_size_bytes)
-    """
-    pools = f"""
-        sum by ({DEVICE}, pool) (emops_memory_pool_used_bytes)
-        / (
-          sum by ({DEVICE}, pool) (emops_memory_pool_used_bytes)
-          + sum by ({DEVICE}, pool) (emops_memory_pool_free_bytes)
-        )
-    """
+        """
+    cpu = [vendor_cpu] + [host_cpu] * host
+    memory = [vendor_memory, pools] + [host_memory] * host
     return [
-        record(
-            "emops:cpu_utilisation_ratio",
-            f"""
-            max by ({ENTITY}) (emops_cpu_utilization_ratio)
-            or
-            (
-              label_replace(
-                max by ({DEVICE}) (emops_device_cpu_load_ratio), "entity", "{HOST_CPU}", "", ""
-              )
-              unless on (device) emops_cpu_utilization_ratio
-            )
-            """,
-        ),
-        # Linux counts buffers and page cache as used; they are given back on demand,
-        # so they are subtracted and a full page cache does not alarm.
-        record(
-            "emops:memory_utilisation_ratio",
-            f"""
-            max by ({ENTITY}) (emops_memory_utilization_ratio)
-            or
-            (
-              max by ({ENTITY}) (label_replace({pools}, "entity", "$1", "pool", "(.*)"))
-              unless on (device) emops_memory_utilization_ratio
-            )
-            or
-            (
-              label_replace({host_memory}, "entity", "{HOST_MEMORY}", "", "")
-              unless on (device) emops_memory_utilization_ratio
-              unless on (device) emops_memory_pool_used_bytes
-            )
-            """,
-        ),
+        record("emops:cpu_utilisation_ratio", _either(cpu)),
+        record("emops:memory_utilisation_ratio", _either(memory)),
     ]
+
+
+def _either(sources: list[str]) -> str:
+    """Sources joined by `or`: each one's series only where no earlier one has the device."""
+    return "\nor\n".join(expr(source) for source in sources)
 
 
 def _where() -> str:
