@@ -19,7 +19,7 @@ from browserfixture import (  # noqa: F401  chromium_installed: a fixture
     quit_chromium,
 )
 from pagetest import LAB, ROOT
-from promfixture import SILENT_DEVICE, free_port
+from promfixture import SILENT_DEVICE, VENDOR_PROFILE, free_port
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -82,6 +82,11 @@ def expected_numbers(prometheus_url: str, campaigns_dir: Path) -> dict[str, list
             formatting.spread(precision.half_width, "ratio"),
         ],
         "topology": ["hq-wan-private", "qinghe"],
+        "device": [
+            f"Profile in use: {VENDOR_PROFILE[0]}",
+            "71.0 °C",
+            "OSPF neighbours",
+        ],
         "wan_capacity": ["Recommended circuit", "1Gbit/s"],
         "server_groups": ["3 / 4", "Load balancers: HAProxy backend states"],
         "alerts": ["WanLinkDown", "Firing"],
