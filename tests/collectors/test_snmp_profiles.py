@@ -212,6 +212,17 @@ def test_a_bad_profile_is_one_line_with_file_and_line(
         assert "(did you mean scale?)" in message
 
 
+def test_one_metric_name_has_one_help_text_in_every_shipped_profile() -> None:
+    """The exposition takes a family's HELP from whichever device comes first: the same
+    name must explain itself the same way in every profile."""
+    helps: dict[str, set[str]] = {}
+    for profile in load_profiles().profiles.values():
+        for m in profile.metrics:
+            helps.setdefault(m.name, set()).add(m.help)
+    assert {name: texts for name, texts in helps.items() if len(texts) > 1} == {}
+    assert all(text for texts in helps.values() for text in texts)
+
+
 def test_one_metric_name_keeps_one_label_set_across_profiles(tmp_path: Path) -> None:
     directory = write_profiles(tmp_path, a="1.3.6.1.4.1.9", b="1.3.6.1.4.1.10")
     path = directory / "b.yml"
