@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from monitor_rule_tests import (
     AFTER,
+    ALL_ALERTS,
     BEFORE,
     FAULT,
     GIB,
@@ -193,6 +194,43 @@ def province_resource_cases(_lab: Topology) -> list[Case]:
     ]
 
 
+DEFAULT_LIMIT = "the default 70 °C (the device gives no threshold)"
+
+
+def _at(topo: Topology, device: str) -> str:
+    dev = topo.devices[device]
+    return f"{device} ({dev.role}, site {dev.site})"
+
+
+def hot(topo: Topology, device: str, entity: str, value: str, above: str) -> dict:
+    return fired(
+        {**where(topo, device), "entity": entity, "severity": "info"},
+        f"{device} {entity} at {value} °C",
+        f"Sensor {entity} of {_at(topo, device)} reads {value} °C, above {above}. Check the "
+        "fans and the room's cooling before the device shuts the module down.",
+    )
+
+
+def failed(topo: Topology, device: str, what: str, entity: str, metric: str) -> dict:
+    return fired(
+        {**where(topo, device), "entity": entity, "severity": "info"},
+        f"{device} {what} {entity} failed",
+        f"The {what} {entity} of {_at(topo, device)} reports a failed or abnormal state "
+        f"({metric} = 0). The device runs on its other units; replace it before the next "
+        "one fails.",
+    )
+
+
+def light(topo: Topology, device: str, port: str, value: str, bound: str, limit: str) -> dict:
+    return fired(
+        {**where(topo, device), "entity": port, "bound": bound, "severity": "info"},
+        f"{device} {port} receives {value} dBm ({bound})",
+        f"The transceiver of {port} on {_at(topo, device)} receives {value} dBm, outside the "
+        f"device's own {bound} alarm threshold {limit} dBm while the port is up: a dirty "
+        "connector, a bent fibre or a failing laser at the far end; errors follow.",
+    )
+
+
 def sensor_cases(topo: Topology) -> list[Case]:
     world = healthy(topo, ["hq"], ["snmp", "health"])
 
@@ -228,36 +266,6 @@ def sensor_cases(topo: Topology) -> list[Case]:
             const(up),
         )
 
-    def hot(device: str, entity: str, value: str, above: str) -> dict:
-        return fired(
-            {**where(topo, device), "entity": entity, "severity": "info"},
-            f"{device} {entity} at {value} °C",
-            f"Sensor {entity} of {device} (core_switch, site hq) reads {value} °C, above "
-            f"{above}. Check the fans and the room's cooling before the device shuts the "
-            "module down.",
-        )
-
-    default = "the default 70 °C (the device gives no threshold)"
-
-    def failed(device: str, what: str, entity: str, metric: str) -> dict:
-        return fired(
-            {**where(topo, device), "entity": entity, "severity": "info"},
-            f"{device} {what} {entity} failed",
-            f"The {what} {entity} of {device} (core_switch, site hq) reports a failed or "
-            f"abnormal state ({metric} = 0). The device runs on its other units; replace it "
-            "before the next one fails.",
-        )
-
-    def light(port: str, value: str, bound: str, threshold: str) -> dict:
-        return fired(
-            {**where(topo, "hq-wan-private"), "entity": port, "bound": bound, "severity": "info"},
-            f"hq-wan-private {port} receives {value} dBm ({bound})",
-            f"The transceiver of {port} on hq-wan-private (wan_router, site hq) receives "
-            f"{value} dBm, outside the device's own {bound} alarm threshold {threshold} dBm "
-            "while the port is up: a dirty connector, a bent fibre or a failing laser at the "
-            "far end; errors follow.",
-        )
-
     return [
         Case(
             "sensors: over the device's own threshold, else over the default; a failed fan "
@@ -269,21 +277,23 @@ def sensor_cases(topo: Topology) -> list[Case]:
                 expect(
                     AFTER,
                     "TemperatureHigh",
-                    hot("hq-core1", "MPU Board 0", "80", "its own high threshold 75 °C"),
-                    hot("hq-core2", "Chassis", "72", default),
-                    hot("hq-core2", "Power board", "72", default),
+                    hot(topo, "hq-core1", "MPU Board 0", "80", "its own high threshold 75 °C"),
+                    hot(topo, "hq-core2", "Chassis", "72", DEFAULT_LIMIT),
+                    hot(topo, "hq-core2", "Power board", "72", DEFAULT_LIMIT),
                 ),
-                expect(AFTER, "FanFailed", failed("hq-core1", "fan", "FAN 1", "emops_fan_ok")),
+                expect(
+                    AFTER, "FanFailed", failed(topo, "hq-core1", "fan", "FAN 1", "emops_fan_ok")
+                ),
                 expect(
                     AFTER,
                     "PowerSupplyFailed",
-                    failed("hq-core2", "power supply", "PWR 1", "emops_power_supply_ok"),
+                    failed(topo, "hq-core2", "power supply", "PWR 1", "emops_power_supply_ok"),
                 ),
                 expect(
                     AFTER,
                     "OpticalPowerOutOfRange",
-                    light("p-anping", "-25", "low", "-20"),
-                    light("p-changle", "1.5", "high", "0"),
+                    light(topo, "hq-wan-private", "p-anping", "-25", "low", "-20"),
+                    light(topo, "hq-wan-private", "p-changle", "1.5", "high", "0"),
                 ),
             ],
         ),
@@ -384,8 +394,71 @@ def event_cases(topo: Topology) -> list[Case]:
     ]
 
 
+def twin_fault_cases(topo: Topology) -> list[Case]:
+    """`emops lab fault cpu-high|overheat|optics-degrade|psu-fail` as the vendor faces show
+    them: each raises exactly its own alert in a healthy HQ and anping."""
+    base = healthy(topo, ["hq", "anping"])
+    cpu = base.copy()
+    cpu.change(
+        "emops_cpu_utilization_ratio",
+        {"device": "hq-core1", "entity": "MPU Board 0"},
+        change(0.05, 0.97),
+    )
+    heat = base.copy()
+    inlet = "SW#1, Sensor#1, Inlet"
+    heat.change(
+        "emops_sensor_temperature_celsius",
+        {"device": "anping-wan", "entity": inlet},
+        change(34, 88),
+    )
+    optics = base.copy()
+    port = "XGigabitEthernet0/0/1"
+    optics.change(
+        "emops_optics_rx_power_dbm",
+        {"device": "hq-wan-private", "entity": port},
+        change(-5.2, -22.5),
+    )
+    psu = base.copy()
+    psu.change("emops_power_supply_ok", {"device": "hq-core2", "entity": "PWR1"}, change(1, 0))
+    cases = []
+    for fault, world, alertname, wanted in (
+        ("cpu-high", cpu, "CpuHigh", _high(topo, "cpu", "hq-core1", "MPU Board 0", "97%", "1m")),
+        (
+            "overheat",
+            heat,
+            "TemperatureHigh",
+            hot(topo, "anping-wan", inlet, "88", "its own high threshold 66 °C"),
+        ),
+        (
+            "optics-degrade",
+            optics,
+            "OpticalPowerOutOfRange",
+            light(topo, "hq-wan-private", port, "-22.5", "low", "-14.4"),
+        ),
+        (
+            "psu-fail",
+            psu,
+            "PowerSupplyFailed",
+            failed(topo, "hq-core2", "power supply", "PWR1", "emops_power_supply_ok"),
+        ),
+    ):
+        others = [name for name in ALL_ALERTS if name != alertname]
+        cases.append(
+            Case(
+                f"twin fault {fault}: {alertname} and nothing else",
+                world,
+                [
+                    *quiet(BEFORE, *ALL_ALERTS),
+                    expect(LATE, alertname, wanted),
+                    *quiet(LATE, *others),
+                ],
+            )
+        )
+    return cases
+
+
 def health_cases(topo: Topology) -> list[Case]:
-    return resource_cases(topo) + sensor_cases(topo) + event_cases(topo)
+    return resource_cases(topo) + sensor_cases(topo) + event_cases(topo) + twin_fault_cases(topo)
 
 
 # --- interface errors ----------------------------------------------------------------

@@ -193,6 +193,7 @@ PARTS = (
     "errors",  # interface error and discard counters of the links
     "snmp",
     "health",  # uptime, CPU and memory (HOST-RESOURCES, Linux buffers and cache)
+    "faces",  # the twin's vendor faces (host var emops_snmp_face), nominal
     "ospf",  # every expected OSPF neighbour row, full
     "vrrp",  # the application collector's namespace peek
     "fhrp",  # the same masters over SNMP
@@ -220,6 +221,52 @@ def add_health(world: World, topo: Topology, device: str) -> None:
     world.set("emops_device_memory_used_bytes", labels, const(6 * GIB))
     world.set("emops_memory_buffers_bytes", labels, const(1 * GIB))
     world.set("emops_memory_cached_bytes", labels, const(3 * GIB))
+
+
+# What lab/vendor_agent.py serves when nothing is injected, as the profiles export it.
+FACES: dict[str, dict[str, dict[str, float]]] = {
+    "huawei_vrp": {
+        "emops_cpu_utilization_ratio": {"MPU Board 0": 0.05, "LPU Board 1": 0.04},
+        "emops_memory_utilization_ratio": {"MPU Board 0": 0.03, "LPU Board 1": 0.23},
+        "emops_sensor_temperature_celsius": {"MPU Board 0": 41, "LPU Board 1": 38},
+        "emops_sensor_temperature_high_celsius": {"MPU Board 0": 75, "LPU Board 1": 75},
+        "emops_fan_ok": {"FAN 1": 1, "FAN 2": 1},
+        "emops_power_supply_ok": {"PWR1": 1, "PWR2": 1},
+        **{
+            f"emops_optics_rx_power{suffix}_dbm": {
+                f"XGigabitEthernet{port}": value for port in ("0/0/1", "0/0/2", "1/0/1", "1/0/2")
+            }
+            for suffix, value in (("", -5.2), ("_low", -14.4), ("_high", 0.5))
+        },
+    },
+    "cisco_ios": {
+        "emops_cpu_utilization_ratio": {"Switch 1": 0.05},
+        "emops_sensor_temperature_celsius": {"SW#1, Sensor#1, Inlet": 34},
+        "emops_sensor_temperature_high_celsius": {"SW#1, Sensor#1, Inlet": 66},
+        "emops_fan_ok": {"Switch 1 - FAN 1": 1},
+        "emops_power_supply_ok": {
+            "Switch 1 - Power Supply A": 1,
+            "Switch 1 - Power Supply B": 1,
+        },
+    },
+}
+FACE_POOLS = {"Processor": (64 * 2**20, 448 * 2**20), "I/O": (11 * 2**20, 53 * 2**20)}
+FACE_PROMISES = {"huawei_vrp": ("cpu", "memory", "temperature"), "cisco_ios": ("cpu", "memory")}
+
+
+def add_face(world: World, topo: Topology, device: str, face: str) -> None:
+    """A twin device's vendor face, nominal: every health reading in range."""
+    for metric, entities in FACES[face].items():
+        for entity, value in entities.items():
+            world.set(metric, snmp_labels(topo, device, entity=entity), const(value))
+    if face == "cisco_ios":
+        for pool, (used, free) in FACE_POOLS.items():
+            labels = snmp_labels(topo, device, pool=pool)
+            world.set("emops_memory_pool_used_bytes", labels, const(used))
+            world.set("emops_memory_pool_free_bytes", labels, const(free))
+    for group in FACE_PROMISES[face]:
+        labels = snmp_labels(topo, device, profile=face, group=group)
+        world.set("emops_snmp_profile_missing", labels, const(0))
 
 
 def add_ospf(world: World, topo: Topology, keep: set[str]) -> None:
@@ -260,6 +307,8 @@ def healthy(
             world.set("emops_snmp_up", snmp_labels(topo, name), const(1))
         if "health" in parts:
             add_health(world, topo, name)
+        if "faces" in parts and dev.vars.get("emops_snmp_face"):
+            add_face(world, topo, name, dev.vars["emops_snmp_face"])
     if "ospf" in parts:
         add_ospf(world, topo, keep)
     for pair in vrrp_pairs(topo) if parts & {"vrrp", "fhrp"} else []:
