@@ -39,6 +39,7 @@ END_OF_MIB_VIEW: Final = 0x82
 GET_RESPONSE: Final = 0xA2
 GET_BULK_REQUEST: Final = 0xA5
 TRAP_V2: Final = 0xA7
+REPORT: Final = 0xA8
 
 _EXCEPTIONS: Final = frozenset({NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW})
 
@@ -176,7 +177,8 @@ def oid_to_str(content: bytes) -> str:
 # --- encoding ----------------------------------------------------------------
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
+def tlv(tag: int, content: bytes) -> bytes:
+    """One BER tag-length-value."""
     n = len(content)
     if n < 0x80:
         return bytes((tag, n)) + content
@@ -184,8 +186,9 @@ def _tlv(tag: int, content: bytes) -> bytes:
     return bytes((tag, 0x80 | len(size))) + size + content
 
 
-def _int(value: int) -> bytes:
-    return _tlv(INTEGER, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
+def integer(value: int) -> bytes:
+    """A BER INTEGER TLV."""
+    return tlv(INTEGER, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
 
 
 def encode_getbulk(
@@ -196,13 +199,18 @@ def encode_getbulk(
     max_repetitions: int = 25,
 ) -> bytes:
     """An SNMPv2c GetBulkRequest message for the encoded `oids`."""
+    pdu = encode_getbulk_pdu(request_id, oids, non_repeaters, max_repetitions)
+    return tlv(SEQUENCE, integer(VERSION_2C) + tlv(OCTET_STRING, community) + pdu)
+
+
+def encode_getbulk_pdu(
+    request_id: int, oids: list[bytes], non_repeaters: int = 0, max_repetitions: int = 25
+) -> bytes:
+    """The GetBulkRequest PDU alone (an SNMPv3 scopedPDU carries it)."""
     null = b"\x05\x00"
-    varbinds = b"".join(_tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, oid) + null) for oid in oids)
-    pdu = _tlv(
-        GET_BULK_REQUEST,
-        _int(request_id) + _int(non_repeaters) + _int(max_repetitions) + _tlv(SEQUENCE, varbinds),
-    )
-    return _tlv(SEQUENCE, _int(VERSION_2C) + _tlv(OCTET_STRING, community) + pdu)
+    varbinds = b"".join(tlv(SEQUENCE, tlv(OBJECT_IDENTIFIER, oid) + null) for oid in oids)
+    head = integer(request_id) + integer(non_repeaters) + integer(max_repetitions)
+    return tlv(GET_BULK_REQUEST, head + tlv(SEQUENCE, varbinds))
 
 
 # --- decoding ----------------------------------------------------------------
@@ -275,8 +283,26 @@ def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
     value is within its type's bounds (`_INTEGERS`, MAX_OCTETS, MAX_SUB_IDS),
     every OID well-formed; anything else is MalformedPacket.
     """
+    request_id, status, index, pos, end, community = _decode_head(data)
+    return request_id, status, index, _varbinds(data, pos, end), community
+
+
+def decode_pdu(data: bytes, pos: int, end: int) -> tuple[int, int, int, int, list[VarBind]]:
+    """(PDU tag, request-id, error-status, error-index, varbinds) of the PDU at `pos`
+    (an SNMPv3 scopedPDU's): a Response, or a Report (0xA8) saying why not."""
+    tag, pstart, pstop = _header(data, pos, end)
+    if tag not in (GET_RESPONSE, REPORT):
+        raise MalformedPacket(f"not a Response or Report PDU (tag 0x{tag:02x})")
+    request_id, at = _integer(data, pstart, pstop)
+    error_status, at = _integer(data, at, pstop)
+    error_index, at = _integer(data, at, pstop)
+    vstart, vstop = _expect(data, at, pstop, SEQUENCE)
+    return tag, request_id, error_status, error_index, _varbinds(data, vstart, vstop)
+
+
+def _varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
+    """The varbinds between `pos` and `end`, every value bounded (decode_response)."""
     try:
-        request_id, status, index, pos, end, community = _decode_head(data)
         varbinds: list[VarBind] = []
         append = varbinds.append
         while pos < end:
@@ -340,7 +366,7 @@ def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind], bytes]:
             pos = vb_end
     except IndexError:
         raise MalformedPacket("truncated varbind") from None
-    return request_id, status, index, varbinds, community
+    return varbinds
 
 
 def _message_head(data: bytes) -> tuple[int, int, int]:
@@ -367,12 +393,17 @@ USM: Final = 3  # msgSecurityModel of the User-based Security Model
 
 @dataclass(frozen=True)
 class V3Header:
-    """The clear-text fields of an SNMPv3 message that authentication needs."""
+    """The clear-text fields of an SNMPv3 message (RFC 3412, USM parameters RFC 3414)."""
 
     flags: int
     engine_id: bytes
     user: bytes
     auth_at: tuple[int, int]  # where msgAuthenticationParameters' content lies
+    msg_id: int = 0
+    boots: int = 0
+    engine_time: int = 0
+    salt: bytes = b""  # msgPrivacyParameters
+    data_at: tuple[int, int] = (0, 0)  # msgData: the scopedPDU TLV or the encrypted OCTET STRING
 
 
 def read_v3_header(data: bytes) -> V3Header:
@@ -380,23 +411,57 @@ def read_v3_header(data: bytes) -> V3Header:
 
     The trap receiver needs it before pysnmp sees the message: a v3 trap is
     authenticated with keys localised to the *sender's* engine ID, which the
-    receiver cannot know in advance.
+    receiver cannot know in advance. The poller's USM (collectors/snmp/usm.py)
+    reads the rest: boots, time, salt and where msgData lies.
     """
     start, stop = _expect(data, 0, len(data), SEQUENCE)
-    _, pos = _integer(data, start, stop)  # msgVersion, checked by the caller
+    version, pos = _integer(data, start, stop)
+    if version != 3:
+        raise MalformedPacket(f"not SNMPv3 (version field {version})")
     glob_start, glob_stop = _expect(data, pos, stop, SEQUENCE)
-    _, at = _integer(data, glob_start, glob_stop)  # msgID
+    msg_id, at = _integer(data, glob_start, glob_stop)
     _, at = _integer(data, at, glob_stop)  # msgMaxSize
     flags_start, at = _expect(data, at, glob_stop, OCTET_STRING)
     model, _ = _integer(data, at, glob_stop)
     if at - flags_start != 1 or model != USM:
         raise MalformedPacket("not a one-octet msgFlags with the USM security model")
     sp_start, sp_stop = _expect(data, glob_stop, stop, OCTET_STRING)
-    start, stop = _expect(data, sp_start, sp_stop, SEQUENCE)
-    eid_start, pos = _expect(data, start, stop, OCTET_STRING)
+    start, end = _expect(data, sp_start, sp_stop, SEQUENCE)
+    eid_start, pos = _expect(data, start, end, OCTET_STRING)
     engine_id = data[eid_start:pos]
-    _, pos = _integer(data, pos, stop)  # msgAuthoritativeEngineBoots
-    _, pos = _integer(data, pos, stop)  # msgAuthoritativeEngineTime
-    user_start, pos = _expect(data, pos, stop, OCTET_STRING)
-    auth_at = _expect(data, pos, stop, OCTET_STRING)
-    return V3Header(data[flags_start], engine_id, data[user_start:pos], auth_at)
+    boots, pos = _integer(data, pos, end)  # msgAuthoritativeEngineBoots
+    engine_time, pos = _integer(data, pos, end)  # msgAuthoritativeEngineTime
+    user_start, pos = _expect(data, pos, end, OCTET_STRING)
+    user = data[user_start:pos]
+    auth_at = _expect(data, pos, end, OCTET_STRING)
+    salt_start, salt_stop = _expect(data, auth_at[1], end, OCTET_STRING)
+    _, _, data_stop = _header(data, sp_stop, stop)
+    return V3Header(
+        data[flags_start],
+        engine_id,
+        user,
+        auth_at,
+        msg_id,
+        boots,
+        engine_time,
+        data[salt_start:salt_stop],
+        (sp_stop, data_stop),
+    )
+
+
+def octet_string(data: bytes, start: int, stop: int) -> bytes:
+    """The content of the OCTET STRING TLV spanning data[start:stop]."""
+    content_start, content_stop = _expect(data, start, stop, OCTET_STRING)
+    return data[content_start:content_stop]
+
+
+def decode_scoped_pdu(data: bytes) -> tuple[int, int, int, int, list[VarBind]]:
+    """(PDU tag, request-id, error-status, error-index, varbinds) of a scopedPDU.
+
+    A decrypted scopedPDU may carry padding after it (DES pads to 8 octets):
+    only the SEQUENCE's own length counts.
+    """
+    start, stop = _expect(data, 0, len(data), SEQUENCE)
+    _, pos = _expect(data, start, stop, OCTET_STRING)  # contextEngineID
+    _, pos = _expect(data, pos, stop, OCTET_STRING)  # contextName
+    return decode_pdu(data, pos, stop)

@@ -98,11 +98,22 @@ async def answered(future: asyncio.Future[Any], timeout: float, deadline: float 
 # --- SNMPv2c over our own codec ------------------------------------------------
 
 
-class _TargetProtocol(asyncio.DatagramProtocol):
-    """Routes each answer to the request waiting for its request-id."""
+Route = Callable[[bytes], tuple[int, Any]]  # datagram -> (key of the request it answers, payload)
 
-    def __init__(self) -> None:
-        self.pending: dict[int, asyncio.Future[tuple[int, int, list[VarBind]]]] = {}
+
+def route_v2c(data: bytes) -> tuple[int, Any]:
+    """A v2c answer, fully decoded, keyed by its request-id."""
+    request_id, status, index, varbinds, _ = ber.decode_response(data)
+    return request_id, (status, index, varbinds)
+
+
+class TargetProtocol(asyncio.DatagramProtocol):
+    """One target's connected UDP socket: routes each answer to the request waiting
+    for its key (v2c: the request-id; v3: the msgID, read before any crypto)."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.pending: dict[int, asyncio.Future[Any]] = {}
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -110,13 +121,13 @@ class _TargetProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
-            request_id, status, index, varbinds, _ = ber.decode_response(data)
+            key, payload = self.route(data)
         except ber.MalformedPacket as exc:
             self._fail_all(SnmpError("malformed", str(exc)))
             return
-        future = self.pending.pop(request_id, None)
+        future = self.pending.pop(key, None)
         if future is not None and not future.done():
-            future.set_result((status, index, varbinds))
+            future.set_result(payload)
 
     def error_received(self, exc: Exception) -> None:
         reason = "refused" if isinstance(exc, ConnectionRefusedError) else "socket"
@@ -129,7 +140,70 @@ class _TargetProtocol(asyncio.DatagramProtocol):
         self.pending.clear()
 
 
-class V2cSession:
+class DatagramTarget:
+    """A target's socket, opened on first use, and the send-and-retry loop both
+    session kinds share (so packets and retries are counted the same way)."""
+
+    def __init__(self, host: str, port: int, route: Route, timeout: float, retries: int) -> None:
+        self.address = (host, port)
+        self.route = route
+        self.timeout = timeout
+        self.retries = retries
+        self.stats = RequestStats()
+        self._protocol: TargetProtocol | None = None
+        self._opening = asyncio.Lock()
+
+    async def _open(self) -> TargetProtocol:
+        # a poll's table walks start at once: without the lock each opened its own
+        # socket and all but one were never closed (two per poll after each close)
+        async with self._opening:
+            if self._protocol is None or self._protocol.transport is None:
+                loop = asyncio.get_running_loop()
+                _, protocol = await loop.create_datagram_endpoint(
+                    lambda: TargetProtocol(self.route),
+                    remote_addr=self.address,
+                    family=socket.AF_INET,
+                )
+                self._protocol = protocol
+            return self._protocol
+
+    async def exchange(self, key: int, message: bytes, deadline: float | None) -> Any:
+        """Send `message` (again after each timeout) until the answer keyed `key` comes:
+        its payload. SnmpError timeout / deadline / refused / malformed."""
+        remaining(deadline)  # nothing is sent once the deadline has passed
+        protocol = await self._open()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        protocol.pending[key] = future
+        try:
+            for attempt in range(self.retries + 1):
+                if attempt:
+                    self.stats.retries += 1
+                self.stats.packets += 1
+                assert protocol.transport is not None
+                protocol.transport.sendto(message)
+                if await answered(future, self.timeout, deadline):
+                    return future.result()
+            raise SnmpError("timeout", f"no answer after {self.retries + 1} tries")
+        finally:
+            protocol.pending.pop(key, None)
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # an error that came while the wait was cancelled: seen
+
+    def close(self) -> None:
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.close()
+        self._protocol = None
+
+
+def pdu_status(status: int) -> None:
+    """SnmpError for a non-zero error-status of a Response."""
+    if status:
+        raise SnmpError("too_big" if status == TOO_BIG else "pdu_error", f"status {status}")
+
+
+class V2cSession(DatagramTarget):
     """SNMPv2c GETBULK to one agent over its own connected UDP socket."""
 
     def __init__(
@@ -140,26 +214,9 @@ class V2cSession:
         timeout: float = 1.0,
         retries: int = 2,
     ) -> None:
-        self.address = (host, port)
+        super().__init__(host, port, route_v2c, timeout, retries)
         self.community = community.encode()
-        self.timeout = timeout
-        self.retries = retries
-        self.stats = RequestStats()
-        self._protocol: _TargetProtocol | None = None
-        self._opening = asyncio.Lock()
         self._next_id = random.randrange(1, 1 << 30)
-
-    async def _open(self) -> _TargetProtocol:
-        # a poll's table walks start at once: without the lock each opened its own
-        # socket and all but one were never closed (two per poll after each close)
-        async with self._opening:
-            if self._protocol is None or self._protocol.transport is None:
-                loop = asyncio.get_running_loop()
-                _, protocol = await loop.create_datagram_endpoint(
-                    _TargetProtocol, remote_addr=self.address, family=socket.AF_INET
-                )
-                self._protocol = protocol
-            return self._protocol
 
     async def bulk(
         self,
@@ -168,43 +225,14 @@ class V2cSession:
         max_repetitions: int = 25,
         deadline: float | None = None,
     ) -> list[VarBind]:
-        remaining(deadline)  # nothing is sent once the deadline has passed
-        protocol = await self._open()
         request_id = self._next_id
         self._next_id = self._next_id + 1 if self._next_id < (1 << 31) - 1 else 1
         message = ber.encode_getbulk(
             self.community, request_id, oids, non_repeaters, max_repetitions
         )
-        future: asyncio.Future[tuple[int, int, list[VarBind]]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        protocol.pending[request_id] = future
-        try:
-            for attempt in range(self.retries + 1):
-                if attempt:
-                    self.stats.retries += 1
-                self.stats.packets += 1
-                assert protocol.transport is not None
-                protocol.transport.sendto(message)
-                if await answered(future, self.timeout, deadline):
-                    status, _index, varbinds = future.result()
-                    break
-            else:
-                raise SnmpError("timeout", f"no answer after {self.retries + 1} tries")
-        finally:
-            protocol.pending.pop(request_id, None)
-            if not future.done():
-                future.cancel()
-            elif not future.cancelled():
-                future.exception()  # an error that came while the wait was cancelled: seen
-        if status:
-            raise SnmpError("too_big" if status == TOO_BIG else "pdu_error", f"status {status}")
+        status, _index, varbinds = await self.exchange(request_id, message, deadline)
+        pdu_status(status)
         return varbinds
-
-    def close(self) -> None:
-        if self._protocol is not None and self._protocol.transport is not None:
-            self._protocol.transport.close()
-        self._protocol = None
 
 
 # --- SNMPv3 through pysnmp -----------------------------------------------------

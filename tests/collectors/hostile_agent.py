@@ -126,15 +126,15 @@ def _unsigned(value: int) -> bytes:
 
 
 def _varbind(oid: bytes, tag: int, content: bytes) -> bytes:
-    return ber._tlv(ber.SEQUENCE, ber._tlv(ber.OBJECT_IDENTIFIER, oid) + ber._tlv(tag, content))
+    return ber.tlv(ber.SEQUENCE, ber.tlv(ber.OBJECT_IDENTIFIER, oid) + ber.tlv(tag, content))
 
 
 def encode_response(request_id: int, community: bytes, varbinds: list[bytes]) -> bytes:
     """A Response message around already encoded varbinds."""
-    pdu = ber._int(request_id) + ber._int(0) + ber._int(0)
-    pdu += ber._tlv(ber.SEQUENCE, b"".join(varbinds))
-    message = ber._int(ber.VERSION_2C) + ber._tlv(ber.OCTET_STRING, community)
-    return ber._tlv(ber.SEQUENCE, message + ber._tlv(ber.GET_RESPONSE, pdu))
+    pdu = ber.integer(request_id) + ber.integer(0) + ber.integer(0)
+    pdu += ber.tlv(ber.SEQUENCE, b"".join(varbinds))
+    message = ber.integer(ber.VERSION_2C) + ber.tlv(ber.OCTET_STRING, community)
+    return ber.tlv(ber.SEQUENCE, message + ber.tlv(ber.GET_RESPONSE, pdu))
 
 
 class HostileAgent(asyncio.DatagramProtocol):
@@ -256,7 +256,7 @@ class HostileAgent(asyncio.DatagramProtocol):
             return (value + str(index).encode()).ljust(200 if endless else 0, b".")
         assert isinstance(value, int)
         if tag == ber.INTEGER:
-            return ber._int(value)[2:]
+            return ber.integer(value)[2:]
         if "huge_int" in self.modes:
             return HUGE_INT
         if endless:  # the largest each type holds
@@ -292,7 +292,7 @@ def read_snmprec(path: Path) -> list[Record]:
 def encode_value(tag: int, text: str) -> bytes:
     """The BER content of `text` as a value of `tag`."""
     if tag == ber.INTEGER:
-        return ber._int(int(text))[2:]
+        return ber.integer(int(text))[2:]
     if tag in _NUMBER_TAGS:
         return _unsigned(int(text))
     if tag == ber.OCTET_STRING:

@@ -12,7 +12,7 @@ from collectors.snmp import ber
 
 
 def _tlv(tag: int, content: bytes) -> bytes:
-    return ber._tlv(tag, content)
+    return ber.tlv(tag, content)
 
 
 def response(varbinds: list[tuple[str, int, bytes]], request_id: int = 7, status: int = 0) -> bytes:
@@ -20,8 +20,8 @@ def response(varbinds: list[tuple[str, int, bytes]], request_id: int = 7, status
     vbs = b"".join(
         _tlv(0x30, _tlv(0x06, ber.encode_oid(oid)) + _tlv(tag, raw)) for oid, tag, raw in varbinds
     )
-    pdu = _tlv(0xA2, ber._int(request_id) + ber._int(status) + ber._int(0) + _tlv(0x30, vbs))
-    return _tlv(0x30, ber._int(1) + _tlv(0x04, b"public") + pdu)
+    pdu = _tlv(0xA2, ber.integer(request_id) + ber.integer(status) + ber.integer(0) + _tlv(0x30, vbs))
+    return _tlv(0x30, ber.integer(1) + _tlv(0x04, b"public") + pdu)
 
 
 def test_oid_round_trip_including_multibyte_arcs() -> None:
@@ -82,14 +82,14 @@ def test_peek_v3_reads_engine_and_user() -> None:
     usm = _tlv(
         0x30,
         _tlv(0x04, b"\x80\x00\x00\x01")
-        + ber._int(3)
-        + ber._int(99)
+        + ber.integer(3)
+        + ber.integer(99)
         + _tlv(0x04, b"emops-monitor")
         + _tlv(0x04, b"")
         + _tlv(0x04, b""),
     )
-    header = _tlv(0x30, ber._int(1) + ber._int(65507) + _tlv(0x04, b"\x07") + ber._int(3))
-    msg = _tlv(0x30, ber._int(3) + header + _tlv(0x04, usm) + _tlv(0x04, b"ciphertext"))
+    header = _tlv(0x30, ber.integer(1) + ber.integer(65507) + _tlv(0x04, b"\x07") + ber.integer(3))
+    msg = _tlv(0x30, ber.integer(3) + header + _tlv(0x04, usm) + _tlv(0x04, b"ciphertext"))
     header = ber.read_v3_header(msg)
     assert (header.engine_id, header.user, header.flags) == (
         b"\x80\x00\x00\x01",
@@ -172,9 +172,9 @@ def test_malformed_sub_identifiers_are_decode_errors(suffix: bytes) -> None:
     prefix = ber.encode_oid("1.3.6.1.2.1.31.1.1.1.6")
     name = _tlv(0x06, prefix + suffix)
     vb = _tlv(0x30, name + _tlv(ber.COUNTER64, b"\x01"))
-    pdu = _tlv(0xA2, ber._int(7) + ber._int(0) + ber._int(0) + _tlv(0x30, vb))
+    pdu = _tlv(0xA2, ber.integer(7) + ber.integer(0) + ber.integer(0) + _tlv(0x30, vb))
     with pytest.raises(ber.MalformedPacket):
-        ber.decode_response(_tlv(0x30, ber._int(1) + _tlv(0x04, b"public") + pdu))
+        ber.decode_response(_tlv(0x30, ber.integer(1) + _tlv(0x04, b"public") + pdu))
     with pytest.raises(ber.MalformedPacket):  # an index decoded on its own (the v3 path)
         ber.decode_arcs(suffix)
 
@@ -210,8 +210,8 @@ def test_what_decodes_is_within_bounds(varbinds: list[tuple[bytes, int, bytes]])
     """Random varbinds in a valid envelope: either MalformedPacket, or every OID
     is well-formed and every value within its type's bounds; nothing else escapes."""
     vbs = b"".join(_tlv(0x30, _tlv(0x06, oid) + _tlv(tag, raw)) for oid, tag, raw in varbinds)
-    pdu = _tlv(0xA2, ber._int(7) + ber._int(0) + ber._int(0) + _tlv(0x30, vbs))
-    msg = _tlv(0x30, ber._int(1) + _tlv(0x04, b"public") + pdu)
+    pdu = _tlv(0xA2, ber.integer(7) + ber.integer(0) + ber.integer(0) + _tlv(0x30, vbs))
+    msg = _tlv(0x30, ber.integer(1) + _tlv(0x04, b"public") + pdu)
     try:
         _, _, _, decoded, _ = ber.decode_response(msg)
     except ber.MalformedPacket:
