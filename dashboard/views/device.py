@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formatting, queries
-from dashboard.charts import time_frame
+from dashboard.charts import history_chart, time_frame
 from dashboard.context import PageContext, run_page
 from dashboard.device_state import GROUPS, DeviceState
 from dashboard.views_common import query_choice
@@ -47,13 +47,13 @@ class Sections:
         else:
             self.absent(what, group)
 
-    def chart(self, what: str, expr: str, label: str) -> None:
+    def chart(self, what: str, expr: str, label: str, kind: str) -> None:
         frame = time_frame(self.ctx.series(expr), label)
         if frame.empty:
             self.absent(f"{what} in the selected range")
         else:
             st.caption(what)
-            st.line_chart(frame)
+            st.altair_chart(history_chart(frame, kind), width="stretch")
 
 
 def describe(topo_devices: dict[str, Device]):
@@ -130,16 +130,19 @@ def now(s: Sections) -> None:
 def history(s: Sections, name: str) -> None:
     st.subheader("History")
     w = s.ctx.range.point_window
-    left, right = st.columns(2)
-    with left:
-        s.chart("CPU utilisation", queries.device_cpu_history(name), "entity")
-        s.chart("Temperature (°C)", queries.device_temperature_history(name), "entity")
-        s.chart("Received (bit/s)", queries.interface_bits_per_second(name, "receive", w), "ifname")
-    with right:
-        s.chart("Memory in use", queries.device_memory(name), "device")
-        s.chart("Errors and discards (per second)", queries.interface_errors_per_second(name, w),
-                "ifname")  # fmt: skip
-        s.chart("Sent (bit/s)", queries.interface_bits_per_second(name, "transmit", w), "ifname")
+    charts = (  # (what, PromQL, the label naming each line, kind of number)
+        ("CPU utilisation", queries.device_cpu_history(name), "entity", "ratio"),
+        ("Memory in use", queries.device_memory(name), "device", "ratio"),
+        ("Temperature", queries.device_temperature_history(name), "entity", "celsius"),
+        ("Errors and discards", queries.interface_errors_per_second(name, w), "ifname",
+         "per_second"),
+        ("Received", queries.interface_bits_per_second(name, "receive", w), "ifname", "bps"),
+        ("Sent", queries.interface_bits_per_second(name, "transmit", w), "ifname", "bps"),
+    )  # fmt: skip
+    columns = st.columns(2)
+    for i, chart in enumerate(charts):
+        with columns[i % 2]:
+            s.chart(*chart)
 
 
 def render(ctx: PageContext) -> None:

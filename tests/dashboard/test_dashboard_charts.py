@@ -16,7 +16,7 @@ import re
 import pandas as pd
 import pytest
 
-from dashboard.charts import capacity_chart
+from dashboard.charts import capacity_chart, history_chart
 
 PREFIXES = {-3: "n", -2: "µ", -1: "m", 0: "", 1: "k", 2: "M", 3: "G", 4: "T"}
 LABEL_EXPR = re.compile(r"^format\(datum\.value, '~s'\) \+ '([^']*)'$")
@@ -81,3 +81,14 @@ def test_capacity_chart_without_measurements_keeps_its_levels():
     spec = capacity_chart(pd.DataFrame(), 1e9, 2e8, 2.6e8).to_dict()
     levels = next(d for d in spec["datasets"].values() if d and "level" in d[0])
     assert [row["bps"] for row in levels] == [1e9, 2e8, 2.6e8]
+
+
+def test_history_axes_say_their_unit():
+    times = pd.date_range("2026-12-02 14:00", periods=2, freq="1min", tz="UTC")
+    frame = pd.DataFrame({"GigabitEthernet0/0/1": [2e7, 6e7], "lag1": [1e6, 3e6]}, index=times)
+    spec = history_chart(frame, "bps").to_dict()
+    y = spec["encoding"]["y"]
+    assert axis_labels(y, [0, 2e7, 4e7, 6e7]) == ["0bit/s", "20Mbit/s", "40Mbit/s", "60Mbit/s"]
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["series"] for r in rows} == {"GigabitEthernet0/0/1", "lag1"}  # one line each
+    assert history_chart(frame, "ratio").to_dict()["encoding"]["y"]["axis"] == {"format": ".0%"}

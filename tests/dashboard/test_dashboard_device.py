@@ -54,7 +54,7 @@ def captions(at) -> str:
 
 
 def charts(at) -> list:
-    return at.get("arrow_line_chart") + at.get("vega_lite_chart")
+    return at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
 
 
 def test_every_device_query_is_accepted(promql, time_range):
@@ -147,7 +147,7 @@ def test_a_silent_device_says_no_data_for_each_section():
     for what in ("CPU", "memory", "temperature", "voltage", "fans", "power supplies", "optics",
                  "interfaces", "FHRP (VRRP / HSRP)", "OSPF neighbours",
                  "CPU utilisation in the selected range",
-                 "Sent (bit/s) in the selected range"):  # fmt: skip
+                 "Sent in the selected range"):  # fmt: skip
         assert f"No data from this device for {what}." in said, what
     assert not charts(at), "an empty chart instead of 'no data'"
     assert any("No profile reported" in w for w in texts(at.warning))
