@@ -23,8 +23,10 @@ snmp_exporter, whose module walks all 14; compare CPU per OID, and CPU per poll.
 The vendor profile case (`--vendor-agents`, v2c) starts agents that answer as a
 Huawei switch: sysObjectID under huaweiProducts, and `--entities` rows of
 entPhysicalName, hwEntityStateTable and hwOpticalModuleInfoTable (snmpd `override`
-lines). emops picks the huawei_vrp profile and walks its tables beside the
-built-in ones; snmp_exporter walks the same columns, read from the same profile.
+lines; one entity in 12 a board with CPU, memory and sensors, the others ports
+answering 0 there and carrying optical readings, as VRP does). emops picks the
+huawei_vrp profile and walks its tables beside the built-in ones; snmp_exporter
+walks the same columns, read from the same profile.
 
     .venv/bin/python benchmarks/snmp_poll.py [--agents 200] [--rounds 3] [--version 2c|3|both]
         [--vendor-agents 20] [--entities 48]
@@ -274,11 +276,11 @@ def _wait_http(port: int, process: subprocess.Popen[bytes]) -> None:
 
 VENDOR_PROFILE = "huawei_vrp"
 VENDOR_SYS_OBJECT_ID = "1.3.6.1.4.1.2011.2.23.412"  # under huaweiProducts (an S5720)
-SERVED = (  # the profile's columns the agents fill, one row per entity
-    "1.3.6.1.2.1.47.1.1.1.1.7",  # ENTITY-MIB entPhysicalName
-    "1.3.6.1.4.1.2011.5.25.31.1.1.1.1",  # HUAWEI-ENTITY-EXTENT-MIB hwEntityStateTable
-    "1.3.6.1.4.1.2011.5.25.31.1.1.3.1",  # hwOpticalModuleInfoTable
-)
+ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"  # ENTITY-MIB entPhysicalName
+HW_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"  # HUAWEI-ENTITY-EXTENT-MIB hwEntityStateTable
+HW_OPTICS = "1.3.6.1.4.1.2011.5.25.31.1.1.3.1"  # hwOpticalModuleInfoTable
+SERVED = (ENT_NAME, HW_STATE, HW_OPTICS)
+BOARD_EVERY = 12  # entity 1, 13, 25...: a board; the others ports, as on a 48-port switch
 OVERRIDE_TYPES = {"Integer32": "integer", "Gauge32": "unsigned", "Counter32": "counter"}
 
 
@@ -291,23 +293,38 @@ def profile_columns(profile: Profile) -> list[tuple[str, str, object]]:
     ]
 
 
+def _under(oid: str, prefix: str) -> bool:
+    return oid == prefix or oid.startswith(prefix + ".")
+
+
 def _served(oid: str) -> bool:
-    return any(oid == prefix or oid.startswith(prefix + ".") for prefix in SERVED)
+    return any(_under(oid, prefix) for prefix in SERVED)
+
+
+def _cell(oid: str, row: int, numbers: range | None) -> str | None:
+    """What a VRP switch answers for entity `row`: every entity has a name and a state
+    row, where only boards have CPU, memory and sensors (ports answer 0); ports have
+    the optical readings."""
+    board = row % BOARD_EVERY == 1
+    if numbers is None:
+        return f'"slot {row}"' if board else f'"GigabitEthernet0/0/{row}"'
+    if _under(oid, HW_OPTICS):
+        return None if board else str(-300 - row)  # 0.01 dBm
+    value = 10 + row % 50 if board else 0  # a CPU %, a temperature, a size
+    return str(value if value in numbers else numbers.start)
 
 
 def vendor_config(profile: Profile, entities: int) -> str:
     """snmpd.conf lines: the vendor's sysObjectID, and the served columns' cells."""
     lines = [f"sysobjectid {VENDOR_SYS_OBJECT_ID}"]
     for oid, _, syntax in profile_columns(profile):
-        if not _served(oid):
+        numbers = syntax.values
+        kind = OVERRIDE_TYPES.get(syntax.name.split()[0], "" if numbers else "octet_str")
+        if not _served(oid) or not kind:
             continue
-        kind = OVERRIDE_TYPES.get(syntax.name.split()[0], "" if syntax.values else "octet_str")
         for row in range(1, entities + 1):
-            if kind == "octet_str":
-                lines.append(f'override {oid}.{row} octet_str "slot {row}"')
-            elif kind:
-                value = 10 + row % 50  # plausible: a CPU %, a temperature, a size
-                value = value if value in syntax.values else syntax.values.start
+            value = _cell(oid, row, numbers)
+            if value is not None:
                 lines.append(f"override {oid}.{row} {kind} {value}")
     return "\n".join(lines) + "\n"
 

@@ -52,10 +52,12 @@ from collectors.snmp.walk import (
     RowMemory,
     WalkLimits,
     WalkResult,
+    walk_empty_tables,
     walk_table,
 )
 
 log = logging.getLogger(__name__)
+Walked = dict[str, WalkResult | None]  # profile table -> its walk (None: malformed)
 DEADLINE_GRACE = 0.05  # s: the backstop behind the walks' own deadline checks
 SPEED_CEILING = (1 << 32) - 1  # ifSpeed's "faster than I can say": read ifHighSpeed
 BLANK = " \t\x00"  # an ifName of only these is no name
@@ -437,28 +439,52 @@ class Poller:
         session: Session,
         memory: RowMemory,
         limits: WalkLimits,
-    ) -> dict[str, asyncio.Task[WalkResult | None]]:
-        """The profile's tables, walked alongside the built-in ones (known profile)."""
+    ) -> list[asyncio.Task[Walked]]:
+        """The profile's tables, walked alongside the built-in ones (known profile); those
+        that had no rows last poll asked together in one request."""
         if profile is None:
-            return {}
-        return {
-            name: group.create_task(self._walk_own(target, session, table, memory, limits))
-            for name, table in profile.tables.items()
-        }
+            return []
+        tables = profile.tables
+        empty = {k: t for k, t in tables.items() if memory.rows.get(t.name) == 0}
+        if len(empty) < 2:
+            empty = {}
+        tasks = [
+            group.create_task(self._walk_own(target, session, {key: table}, memory, limits))
+            for key, table in tables.items()
+            if key not in empty
+        ]
+        if empty:
+            tasks.append(group.create_task(self._walk_own(target, session, empty, memory, limits)))
+        return tasks
 
     async def _walk_own(
-        self, target: Target, session: Session, table: Table, memory: RowMemory, limits: WalkLimits
-    ) -> WalkResult | None:
-        """One profile table; None when its values do not fit its MIB (a value out of
-        range, a bad index): that costs only this table, not the device's poll."""
+        self,
+        target: Target,
+        session: Session,
+        tables: Mapping[str, Table],
+        memory: RowMemory,
+        limits: WalkLimits,
+    ) -> Walked:
+        """Profile tables (one, or several empty last poll, in one walk); a table whose
+        values do not fit its MIB (a value out of range, a bad index) gives None: that
+        costs only this table, not the device's poll, so a joint walk that meets one is
+        done again table by table."""
+        m = self.max_repetitions
         try:
-            m = self.max_repetitions
-            return await walk_table(session, table, memory, m, limits=limits, any_index=True)
+            if len(tables) > 1:
+                return await walk_empty_tables(session, tables, memory, m, limits, any_index=True)
+            (key, table), *_ = tables.items()
+            return {key: await walk_table(session, table, memory, m, limits=limits, any_index=True)}
         except SnmpError as exc:
             if exc.reason != "malformed":
                 raise
+            if len(tables) > 1:
+                out: Walked = {}
+                for key, table in tables.items():
+                    out.update(await self._walk_own(target, session, {key: table}, memory, limits))
+                return out
             log.warning("%s: malformed answer: %s", target.device, _detail(exc))
-            return None
+            return dict.fromkeys(tables)
 
     async def _walk_profile(
         self,
@@ -467,7 +493,7 @@ class Poller:
         session: Session,
         memory: RowMemory,
         limits: WalkLimits,
-    ) -> dict[str, asyncio.Task[WalkResult | None]]:
+    ) -> list[asyncio.Task[Walked]]:
         """The profile's tables after the fact: first poll of a device, or a new profile."""
         try:
             async with asyncio.TaskGroup() as group:
@@ -478,20 +504,20 @@ class Poller:
 
     @staticmethod
     def _checked(
-        session: Session, tasks: Mapping[str, asyncio.Task[WalkResult | None]]
+        session: Session, tasks: Iterable[asyncio.Task[Walked]]
     ) -> tuple[dict[str, Columns], int]:
         """(table -> columns, values) of the profile's walks. A table whose values did not
         fit their MIB (None: `_walk_own`) costs only that table: counted as
         `profile_malformed`, its metrics then reported missing; the device's other data stays."""
         walked: dict[str, Columns] = {}
         values = 0
-        for name, task in tasks.items():
-            result = task.result()  # its values were held to their MIB syntax as walked
-            if result is None:
-                session.stats.error("profile_malformed")
-                continue
-            walked[name] = result.columns
-            values += result.values
+        for task in tasks:
+            for name, result in task.result().items():  # values held to their MIB as walked
+                if result is None:
+                    session.stats.error("profile_malformed")
+                    continue
+                walked[name] = result.columns
+                values += result.values
         return walked, values
 
     def _failed(self, target: Target, session: Session, started: float, reason: str) -> PollResult:

@@ -23,6 +23,7 @@ is `malformed` at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from collectors.snmp import ber
@@ -179,6 +180,7 @@ class _Walk:
         last = self.last_index.get(name)
         kept = kept_bytes = 0
         ended = False
+        cursor = None
         for oid, value in cells:
             if value is ber.END_OF_MIB_VIEW_VALUE or len(oid) <= start:
                 ended = True
@@ -186,11 +188,14 @@ class _Walk:
             if not oid.startswith(prefix):
                 ended = True
                 break
-            index = _index(oid, start, self.any_index)
+            if len(oid) == start + 1 and 0 < oid[start] < 0x80:  # one small sub-identifier
+                index: Index = (oid[start],)
+            else:
+                index = _index(oid, start, self.any_index)
             if last is not None and index <= last:
                 raise SnmpError("malformed", "OID not increasing")
-            self.last_index[name] = last = index
-            self.cursor[name] = oid
+            last = index
+            cursor = oid
             kept += 1
             if type(value) is int and numbers is not None and value in numbers:
                 kept_bytes += len(oid) + value.bit_length() // 8 + 1
@@ -202,6 +207,8 @@ class _Walk:
                 self._fit(name, syntax, value)
                 kept_bytes += len(oid) + _size(value)
             store[index] = value
+        if cursor is not None and last is not None:  # the column moved on
+            self.cursor[name], self.last_index[name] = cursor, last
         self.kept_bytes += kept_bytes
         return kept, ended
 
@@ -250,3 +257,33 @@ async def walk_table(
             raise
         walk.take(varbinds, non_repeaters)
     return walk.result(memory)
+
+
+async def walk_empty_tables(
+    session: Session,
+    tables: Mapping[str, Table],
+    memory: RowMemory,
+    max_repetitions: int = 25,
+    limits: WalkLimits = DEFAULT_LIMITS,
+    any_index: bool = False,
+) -> dict[str, WalkResult]:
+    """Tables that had no rows last poll, asked together: every column of all of them in
+    one GETBULK of one repetition, instead of one request per table (a switch without
+    VRRP, OSPF or sensors answers nothing there, poll after poll). A table that has rows
+    again is walked on in the same walk. Raises as `walk_table` does, for all of them."""
+    joint = Table(
+        " + ".join(table.name for table in tables.values()),
+        {f"{key}.{c}": oid for key, table in tables.items() for c, oid in table.columns.items()},
+        {f"{key}.{c}": s for key, table in tables.items() for c, s in table.syntax.items()},
+    )
+    probe = RowMemory({joint.name: 0})  # expected rows 0: one repetition first
+    walked = await walk_table(
+        session, joint, probe, max_repetitions, limits=limits, any_index=any_index
+    )
+    out = {}
+    for key, table in tables.items():
+        columns = {c: walked.columns[f"{key}.{c}"] for c in table.columns}
+        memory.rows[table.name] = max((len(cells) for cells in columns.values()), default=0)
+        kept = sum(len(cells) for cells in columns.values())
+        out[key] = WalkResult(columns, [], kept, walked.requests)
+    return out

@@ -18,11 +18,13 @@ from testkit import require_tool
 from collectors.exposition import SnmpCollector
 from collectors.snmp import ber
 from collectors.snmp.poller import Poller, Target
+from collectors.snmp.profiles import load_profiles
 
 RECORDING = "huawei_ar_counters.snmprec"
 IF, IFX = "1.3.6.1.2.1.2.2.1", "1.3.6.1.2.1.31.1.1.1"
 DEVICE = device_labels("sw1")
 UNLINKED = {"link": "", "link_role": "", "member": ""}
+ENT_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
 EXCLUDED = {1, 2, 8}  # InLoopBack0, NULL0, Stack-Port0/1: huawei_vrp.yml interfaces.exclude
 SPEED_CEILING = 2**32 - 1
 
@@ -92,23 +94,30 @@ class WatchedAgent(RecordingAgent):
 
     def __init__(self, records: list[Record]) -> None:
         super().__init__(records)
-        self.asked: set[bytes] = set()
+        self.requests: list[list[bytes]] = []  # each request's column OIDs, this poll
+        self.history: list[list[list[bytes]]] = []  # the requests of each poll
 
     def serve(self, records: list[Record]) -> None:
         fresh = RecordingAgent(records)
         self.records, self.keys = fresh.records, fresh.keys
-        self.asked.clear()
+        self.requests = []
+
+    @property
+    def asked(self) -> set[bytes]:
+        return {oid for request in self.requests for oid in request}
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         request = parse_request(data)
-        self.asked.update(request.oids[request.non_repeaters :])
+        self.requests.append(request.oids[request.non_repeaters :])
         super().datagram_received(data, addr)
 
 
-def polls(phases: list[list[Record]]) -> list[tuple[CollectorRegistry, bool]]:
+def polls(
+    phases: list[list[Record]], agent: WatchedAgent | None = None
+) -> list[tuple[CollectorRegistry, bool]]:
     """One poller polls an agent serving each recording of `phases` in turn, once
     each: per poll, its exposition and whether it asked for ifInOctets."""
-    agent = WatchedAgent(phases[0])
+    agent = agent or WatchedAgent(phases[0])
     in_octets = ber.encode_oid(f"{IF}.10")
 
     async def run() -> list[tuple[CollectorRegistry, bool]]:
@@ -125,6 +134,7 @@ def polls(phases: list[list[Record]]) -> list[tuple[CollectorRegistry, bool]]:
                 latest = dict(poller.results)
                 registry.register(SnmpCollector(lambda latest=latest: latest))
                 out.append((registry, any(o.startswith(in_octets) for o in agent.asked)))
+                agent.history.append(agent.requests)
         finally:
             poller.close()
             transport.close()
@@ -175,6 +185,39 @@ def test_a_row_with_64_bit_counters_never_falls_back_until_a_reboot() -> None:
     assert receive(seen[1][0], port) == (None, None)
     assert receive(seen[2][0], port) == (2659129714, 32)  # ifInOctets, as recorded
     assert receive(seen[3][0], port) == (98765432101234, 64)
+
+
+BUILT_IN = tuple(ber.encode_oid(o) for o in ("1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.25"))
+HUAWEI_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1.1.1"
+
+
+def test_profile_tables_empty_last_poll_cost_one_request_together() -> None:
+    """A router without entity, sensor, VRRP or OSPF rows: from its second poll those
+    tables are asked in one GETBULK; rows that appear are read in that same poll, and a
+    malformed table among them still costs only itself."""
+    quiet = load(RECORDING)  # a huawei_vrp device with no profile rows at all
+    full = load("huawei_s5720.snmprec")
+    broken = replaced(full, f"{HUAWEI_STATE}.5.67108867", ber.OCTET_STRING, b"12%")
+    agent = WatchedAgent(quiet)
+    seen = polls([quiet, quiet, broken, full], agent)
+    profile_requests = [
+        [r for r in requests if not all(oid.startswith(BUILT_IN) for oid in r)]
+        for requests in agent.history
+    ]
+    tables = len(load_profiles().profiles["huawei_vrp"].tables)
+    assert len(profile_requests[0]) >= tables  # first poll: each table on its own
+    assert len(profile_requests[1]) == 1  # then all of them in one request
+    assert len(profile_requests[1][0]) > tables  # every column of every table
+    get = [registry.get_sample_value for registry, _ in seen]
+    cpu = DEVICE | {"profile": "huawei_vrp", "group": "cpu"}
+    temperature = DEVICE | {"profile": "huawei_vrp", "group": "temperature"}
+    malformed = DEVICE | {"reason": "profile_malformed"}
+    assert get[2]("emops_snmp_profile_missing", cpu) == 1  # the broken state table only
+    assert get[2]("emops_snmp_errors_total", malformed) == 1
+    assert get[3]("emops_snmp_profile_missing", cpu) == 0  # read in the joint walk
+    assert get[3]("emops_snmp_profile_missing", temperature) == 0
+    board = DEVICE | {"entity": column(recorded("huawei_s5720.snmprec"), ENT_NAME)[(67108867,)]}
+    assert get[3]("emops_cpu_utilization_ratio", board) is not None
 
 
 def _samples(registry: CollectorRegistry, name: str) -> list:
