@@ -10,7 +10,7 @@ A port that is down is LinkDown's business, so only ports that are up are judged
 
 from __future__ import annotations
 
-from emops.monitoring.rules.constructors import alert, record, rule_group
+from emops.monitoring.rules.constructors import alert, expr, record, rule_group
 from emops.monitoring.rules.links import INTERFACE_LABELS, LINK_ROLES
 from emops.monitoring.settings import MonitorSettings
 from emops.topology import Topology
@@ -35,10 +35,11 @@ def rate_record(kind: str, s: MonitorSettings) -> dict:
           label_replace(
             rate(emops_interface_{direction}_{kind}_total{{link_role=~"{KNOWN}"}}[{w}]),
             "direction", "{direction}", "", "")
-        )"""
+        )
+        """
         for direction in ("receive", "transmit")
     ]
-    return record(f"emops:interface_{kind}_per_second", "\nor".join(parts))
+    return record(f"emops:interface_{kind}_per_second", "\nor\n".join(map(expr, parts)))
 
 
 def rising_alert(s: MonitorSettings) -> dict:
