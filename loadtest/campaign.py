@@ -18,10 +18,12 @@ from pathlib import Path
 
 from emops.errors import EmopsError
 from emops.yamlread import Category, Positions, Reader, read_marked_yaml
+from lab.vendor_agent import FAULTS
 from loadtest.scoring import Fault, Matcher, default_matchers
 
 CAMPAIGN_DIR = Path(__file__).resolve().parent.parent / "campaigns"
-FAULT_KINDS = ("link", "device", "daemon")
+HEALTH_FAULTS = tuple(FAULTS)  # a vendor-faced device: cpu-high, overheat, ...
+FAULT_KINDS = ("link", "device", "daemon", *HEALTH_FAULTS)
 PLACEMENTS = ("clients", "local")
 
 
@@ -51,7 +53,7 @@ class FaultSpec:
     name: str
     at_s: float
     hold_s: float
-    kind: str  # link | device | daemon
+    kind: str  # link | device | daemon | a health fault (cpu-high, overheat, ...)
     target: str
     daemon: str | None = None
     member: int | None = None

@@ -35,7 +35,7 @@ from lab.bringup import read_state
 from lab.faults import Lab
 from loadtest import alerts as alert_sources
 from loadtest import safety, stages
-from loadtest.campaign import Campaign, FaultSpec
+from loadtest.campaign import HEALTH_FAULTS, Campaign, FaultSpec
 from loadtest.local import local_system, stop_process
 from loadtest.placement import (
     LOOPBACK,
@@ -73,6 +73,8 @@ class LabInjector:
             return self.lab.link_down(spec.target, spec.member)
         if spec.kind == "device":
             return self.lab.device_down(spec.target)
+        if spec.kind in HEALTH_FAULTS:
+            return self.lab.health_fault(spec.target, spec.kind)
         return self.lab.daemon_stop(spec.target, spec.daemon)
 
     def repair(self, spec: FaultSpec) -> dict:
@@ -80,6 +82,8 @@ class LabInjector:
             return self.lab.link_up(spec.target, spec.member)
         if spec.kind == "device":
             return self.lab.device_up(spec.target)
+        if spec.kind in HEALTH_FAULTS:
+            return self.lab.health_restore(spec.target, spec.kind)
         return self.lab.daemon_start(spec.target, spec.daemon)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from emops.errors import EmopsError
 from lab.bringup import load_lab
-from loadtest.campaign import Workers, load_campaign
+from loadtest.campaign import FaultSpec, Workers, load_campaign
 from loadtest.placement import (
     WorkerSpot,
     local_workers,
@@ -108,6 +108,20 @@ def test_lab_injector_maps_kinds_to_the_fault_api() -> None:
         ("device_down", "hq-lb1"), ("device_up", "hq-lb1"),
         ("device_down", "hq-core1"), ("device_up", "hq-core1"),
     ]  # fmt: skip
+
+
+def test_health_faults_of_vendor_faced_devices_reach_the_lab() -> None:
+    lab = FakeLab()
+    injector = LabInjector(lab)
+    for kind in ("cpu-high", "overheat", "optics-degrade", "psu-fail"):
+        spec = FaultSpec(kind, 10.0, 20.0, kind, "hq-core1")
+        injector.inject(spec)
+        injector.repair(spec)
+    assert lab.calls[:4] == [
+        ("health_fault", "hq-core1", "cpu-high"), ("health_restore", "hq-core1", "cpu-high"),
+        ("health_fault", "hq-core1", "overheat"), ("health_restore", "hq-core1", "overheat"),
+    ]  # fmt: skip
+    assert len(lab.calls) == 8
 
 
 def test_locust_command_lines(tmp_path: Path) -> None:
