@@ -3,11 +3,11 @@
 Columns of one table share an index and are walked together in one multi-column
 GETBULK (ifTable and ifXTable share ifIndex, so they form one table here).
 
-Each column carries its MIB syntax, and `check` holds every value to it: the
-codec bounds each *tag*, but an agent may still send a Counter64 in a Gauge32
-column, a 64 KiB ifName or (over SNMPv3, decoded by pysnmp) a value our codec
-never saw. Such an answer is malformed: nothing out of its MIB's range becomes
-a metric.
+Each column carries its MIB syntax, and the walk (walk.py) holds every value to
+it as it keeps it, once: the codec bounds each *tag*, but an agent may still send
+a Counter64 in a Gauge32 column, a 64 KiB ifName or (over SNMPv3, decoded by
+pysnmp) a value our codec never saw. Such an answer is malformed: nothing out of
+its MIB's range becomes a metric.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from collectors.snmp import ber
-from collectors.snmp.ber import MalformedPacket, encode_oid
+from collectors.snmp.ber import encode_oid
 
 
 @dataclass(frozen=True)
@@ -80,16 +80,6 @@ class Table:
     name: str
     columns: dict[str, bytes]
     syntax: Mapping[str, Syntax] = field(default_factory=dict)
-
-    def check(self, columns: Mapping[str, Mapping[tuple[int, ...], object]]) -> None:
-        """MalformedPacket naming the first cell that does not fit its column's syntax."""
-        for name, cells in columns.items():
-            syntax = self.syntax[name]
-            for index, value in cells.items():
-                why = syntax.misfit(value)
-                if why is not None:
-                    row = ".".join(map(str, index))
-                    raise MalformedPacket(f"{self.name}.{name}.{row}: {why}")
 
 
 def _table(name: str, columns: dict[str, tuple[str, Syntax]]) -> Table:
