@@ -61,6 +61,7 @@ Walked = dict[str, WalkResult | None]  # profile table -> its walk (None: malfor
 DEADLINE_GRACE = 0.05  # s: the backstop behind the walks' own deadline checks
 SPEED_CEILING = (1 << 32) - 1  # ifSpeed's "faster than I can say": read ifHighSpeed
 BLANK = " \t\x00"  # an ifName of only these is no name
+Row = tuple[int, str]  # an interface across polls: ifIndex and name
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,14 @@ class InterfaceSample:
 
 @dataclass
 class CounterMemory:
-    """Per device, across polls: the rows whose octet counters were 64-bit since its last
-    reboot. Such a row never falls back to its 32-bit counter (an agent that misses
-    ifHCInOctets once would read as a counter reset, then a jump of the whole 64-bit
-    value); it is left out for that poll instead. `need_32` is False while every row has
-    both 64-bit counters: the 32-bit columns are then not walked at all."""
+    """Per device, across polls: the rows (ifIndex and name) whose octet counters were
+    64-bit since its last reboot. Such a row never falls back to its 32-bit counter (an
+    agent that misses ifHCInOctets once would read as a counter reset, then a jump of the
+    whole 64-bit value); it is left out for that poll instead. An ifIndex reused for
+    another interface (a new name) starts afresh. `need_32` is False while every row
+    has 64-bit counters: the 32-bit columns are then not walked at all."""
 
-    wide: set[int] = field(default_factory=set)
+    wide: set[Row] = field(default_factory=set)
     uptime_s: float | None = None
     need_32: bool = True
 
@@ -133,8 +135,10 @@ class CounterMemory:
         """Remember this poll's 64-bit rows; walk the 32-bit columns next time only if
         some other row has no 64-bit counters."""
         rows = list(interfaces)
-        self.wide.update(i.index for i in rows if i.counter_bits == 64)
-        self.need_32 = any(i.counter_bits != 64 and i.index not in self.wide for i in rows)
+        self.wide.update((i.index, i.name) for i in rows if i.counter_bits == 64)
+        self.need_32 = any(
+            i.counter_bits != 64 and (i.index, i.name) not in self.wide for i in rows
+        )
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,7 @@ def interface_name(index: int, name: object, descr: object) -> str:
 
 
 def _octets(
-    row: Mapping[str, object], index: int, wide: Set[int]
+    row: Mapping[str, object], key: Row, wide: Set[Row]
 ) -> tuple[object, object, int | None]:
     """(in, out, bits): the 64-bit counters where the row has any, else the 32-bit ones,
     unless the row had 64-bit ones before (then none this poll)."""
@@ -186,23 +190,24 @@ def _octets(
     if hc_in is not None or hc_out is not None:
         return hc_in, hc_out, 64
     low_in, low_out = row.get("in_octets"), row.get("out_octets")
-    if index in wide or (low_in is None and low_out is None):
+    if key in wide or (low_in is None and low_out is None):
         return None, None, None
     return low_in, low_out, 32
 
 
-def interfaces_from(columns: Columns, wide: Set[int] = frozenset()) -> tuple[InterfaceSample, ...]:
+def interfaces_from(columns: Columns, wide: Set[Row] = frozenset()) -> tuple[InterfaceSample, ...]:
     """Rows of ifTable+ifXTable; a missing cell (or column) is None, a row needs only an
-    index. `wide`: ifIndexes whose octet counters were 64-bit on an earlier poll."""
+    index. `wide`: (ifIndex, name) of rows whose octet counters were 64-bit before."""
     indexes = sorted({i for col in columns.values() for i in col})
     out = []
     for index in indexes:
         row = {column: cells.get(index) for column, cells in columns.items()}
-        in_octets, out_octets, bits = _octets(row, index[0], wide)
+        name = interface_name(index[0], row.get("name"), row.get("descr"))
+        in_octets, out_octets, bits = _octets(row, (index[0], name), wide)
         out.append(
             InterfaceSample(
                 index=index[0],
-                name=interface_name(index[0], row.get("name"), row.get("descr")),
+                name=name,
                 in_octets=_int(in_octets),
                 out_octets=_int(out_octets),
                 in_errors=_int(row.get("in_errors")),

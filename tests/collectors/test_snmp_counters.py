@@ -175,16 +175,19 @@ def test_32_bit_columns_are_walked_only_while_a_row_needs_them() -> None:
 def test_a_row_with_64_bit_counters_never_falls_back_until_a_reboot() -> None:
     """The agent misses ifHCInOctets of one port: its 32-bit value would read as a
     counter reset, then a 98 TB jump when the 64-bit one returns, so the port has no
-    byte counters that poll. After a reboot (sysUpTime back) the fallback is allowed."""
+    byte counters that poll. After a reboot (sysUpTime back), or once the ifIndex names
+    another interface, the fallback is allowed."""
     mixed = load(RECORDING)
     hc_missing = without(without(mixed, f"{IFX}.6.3"), f"{IFX}.10.3")
     rebooted = replaced(hc_missing, "1.3.6.1.2.1.1.3.0", ber.TIMETICKS, b"\x10")
-    seen = polls([mixed, hc_missing, rebooted, mixed])
+    reused = replaced(hc_missing, f"{IFX}.1.3", ber.OCTET_STRING, b"Dialer1")
+    seen = polls([mixed, hc_missing, rebooted, mixed, reused])
     port = "GigabitEthernet0/0/0"
     assert receive(seen[0][0], port) == (98765432101234, 64)
     assert receive(seen[1][0], port) == (None, None)
     assert receive(seen[2][0], port) == (2659129714, 32)  # ifInOctets, as recorded
     assert receive(seen[3][0], port) == (98765432101234, 64)
+    assert receive(seen[4][0], "Dialer1") == (2659129714, 32)  # ifIndex 3 reused
 
 
 BUILT_IN = tuple(ber.encode_oid(o) for o in ("1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.25"))
