@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from collectors.exposition import SnmpCollector
 from collectors.snmp import agents
 from collectors.snmp.agents import AgentFarm, free_udp_port
+from collectors.snmp.oids import Syntax
 from collectors.snmp.poller import Poller, Target
 from collectors.snmp.profiles import Profile, load_profiles, oid_text
 from collectors.snmp.session import UsmCredentials
@@ -284,7 +285,7 @@ BOARD_EVERY = 12  # entity 1, 13, 25...: a board; the others ports, as on a 48-p
 OVERRIDE_TYPES = {"Integer32": "integer", "Gauge32": "unsigned", "Counter32": "counter"}
 
 
-def profile_columns(profile: Profile) -> list[tuple[str, str, object]]:
+def profile_columns(profile: Profile) -> list[tuple[str, str, Syntax]]:
     """(dotted column OID, our name, Syntax) of every column the profile walks."""
     return [
         (oid_text(oid), f"{table_name}_{name}", table.syntax[name])
