@@ -89,6 +89,19 @@ def test_a_blank_name_is_labelled_by_its_index() -> None:
     assert registry.get_sample_value("emops_interface_receive_bytes_total", labels) == 42
 
 
+def test_two_rows_of_one_name_give_one_series_the_first() -> None:
+    """An agent naming two ports alike: one series (two would be one series twice in
+    the scrape), the lower ifIndex's."""
+    twin = b"XGigabitEthernet0/0/2"
+    _, registry = poll({"sw1": replaced(load(RECORDING), f"{IFX}.1.9", ber.OCTET_STRING, twin)})
+    series = [
+        s
+        for s in _samples(registry, "emops_interface_receive_bytes_total")
+        if s.labels["ifname"] == twin.decode()
+    ]
+    assert [s.value for s in series] == [55555555555555]  # ifIndex 9's, not 10's 0
+
+
 class WatchedAgent(RecordingAgent):
     """A recording agent that notes the columns asked for; its recording can change."""
 
