@@ -12,7 +12,7 @@ EMOPS      := $(VENV)/bin/emops
 OUT        ?= out
 # Debian packages the twin, the playbooks, the monitoring and the tests run on
 # (every program in tests/testkit.py TOOL_PACKAGES; tests/test_testkit.py checks).
-APT_PACKAGES := iproute2 procps curl nftables openssh-server openssh-client iperf3 postgresql frr frr-pythontools keepalived haproxy nginx snmpd snmp prometheus-snmp-exporter prometheus chromium chromium-driver prometheus-alertmanager git
+APT_PACKAGES := iproute2 procps curl nftables openssh-server openssh-client iperf3 postgresql frr frr-pythontools frr-snmp keepalived haproxy nginx snmpd snmp prometheus-snmp-exporter prometheus chromium chromium-driver prometheus-alertmanager git
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
