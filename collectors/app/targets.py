@@ -4,7 +4,7 @@
 - server probes: every web server at its data address (target=<device>);
 - business counters: every app server's GET /stats;
 - services: every app, stats, unified-interface and CTI server's own service
-  (SERVICE_CHECKS), checked from the server itself, so a stopped daemon is named
+  (SERVICE_HEALTH_PATHS), checked from the server itself, so a stopped daemon is named
   by device even where a balancer hides it from users;
 - PostgreSQL: every db server at its data address, port 5432;
 - VRRP: segment gateways with a vrid (held by the segment's routers, instance =
@@ -26,14 +26,11 @@ from typing import Any
 from collectors.targets import GLOBAL_FIELDS
 from emops.errors import EmopsError, Problem
 from emops.secrets import Decryptor, redact
-from emops.structured.context import service_port
+from emops.structured.context import SERVICE_HEALTH_PATHS, service_port
 from emops.topology.model import Device, Topology
 
 SERVICE = "marketing"
 VIP_TARGET = "vip"
-# Server groups checked by a GET to their own service (the marketing service's
-# health route; the stand-ins answer any path): role -> path
-SERVICE_CHECKS = {"app": "/healthz", "stats": "/healthz", "interface": "/", "cti": "/"}
 ROUTING_ROLES = ("core_switch", "wan_router", "firewall")  # who runs a gateway's VRRP
 MONITOR_USER, MONITOR_PASSWORD = "vault_db_monitor_user", "vault_db_monitor_password"
 
@@ -138,10 +135,10 @@ def _servers(
 
 
 def service_checks(topo: Topology, problems: list[Problem]) -> list[HttpTarget]:
-    """One check per server of every group in SERVICE_CHECKS; `service` = its role."""
+    """One check per server of every group in SERVICE_HEALTH_PATHS; `service` = its role."""
     return [
         target
-        for role, path in SERVICE_CHECKS.items()
+        for role, path in SERVICE_HEALTH_PATHS.items()
         for target in _servers(topo, role, path, problems, service=role)
     ]
 

@@ -31,6 +31,11 @@ SERVICE_PORTS = {
 # OSPF cost per link role: a bundle's members share its cost (ECMP), the private
 # link beats the backup bundle, so the backup carries traffic only when it is down.
 
+# How each server group's own service answers a health check (the marketing and
+# report services' health route; the CTI and unified-interface stand-ins answer any
+# path). The application collector checks these; the alert rules name their servers.
+SERVICE_HEALTH_PATHS = {"app": "/healthz", "stats": "/healthz", "interface": "/", "cti": "/"}
+
 
 def service_port(device: Device) -> int:
     """The port a server answers on: its `service_port`, else its role's."""

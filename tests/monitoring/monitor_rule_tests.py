@@ -33,6 +33,7 @@ from emops.monitoring.inventory_view import (  # noqa: E402
     vrrp_pairs,
 )
 from emops.monitoring.render import _Dumper  # noqa: E402
+from emops.structured.context import SERVICE_HEALTH_PATHS  # noqa: E402
 from emops.topology import Topology, load_topology  # noqa: E402
 from emops.topology.model import Link  # noqa: E402
 
@@ -200,6 +201,7 @@ PARTS = (
     "haproxy",
     "postgres",
     "probes",
+    "services",  # each app, stats, interface and CTI server's own service answers
 )
 UPTIME = 86_400  # seconds: up for a day when the test starts
 GIB = 2**30
@@ -334,13 +336,18 @@ def healthy(
             world.set(
                 "emops_postgres_replication_lag_seconds", {**APP, "device": db.device}, const(0)
             )
+    for role in SERVICE_HEALTH_PATHS if "services" in parts else []:
+        for server in topo.devices_with_role(role):
+            if server.site in keep:
+                labels = {**APP, "service": role, "device": server.name}
+                world.set("emops_service_up", labels, const(1))
     probing = [s for s in keep if topo.sites[s].kind in ("hq", "municipal")]
     for site in sorted(probing) if "probes" in parts else []:
         probe = {**APP, "service": "marketing", "target": "vip", "site": site}
         world.set("emops_probe_success", probe, const(1))
     if parts & {"links", "snmp", "health", "ospf", "fhrp"}:
         world.set("up", {"job": "emops-snmp", "instance": "127.0.0.1:9610"}, const(1))
-    if parts & {"vrrp", "postgres", "probes"}:
+    if parts & {"vrrp", "postgres", "probes", "services"}:
         world.set("up", {"job": "emops-app", "instance": "127.0.0.1:9611"}, const(1))
     world.set("up", {"job": "prometheus", "instance": "127.0.0.1:9090"}, const(1))
     return world
@@ -377,6 +384,8 @@ ALL_ALERTS = (
     "LoadBalancerBackendDown",
     "VirtualAddressUnreachable",
     "MarketingServiceDown",
+    "ServerServiceDown",
+    "ServiceGroupDown",
     "DatabaseDown",
     "DatabaseReplicationLag",
     "LatencyBurning",
@@ -861,6 +870,77 @@ def vrrp_cases(topo: Topology) -> list[Case]:
     ]
 
 
+def server_cases(topo: Topology) -> list[Case]:
+    base = healthy(topo, ["hq"], ["services"])
+    app1_stops = base.copy()
+    app1_stops.change("emops_service_up", {"device": "hq-app1"}, change(1, 0))
+    both_stop = base.copy()
+    for device in ("hq-app1", "hq-app2"):
+        both_stop.change("emops_service_up", {"device": device}, change(1, 0))
+    cti_stops = base.copy()
+    cti_stops.change("emops_service_up", {"device": "hq-cti1"}, change(1, 0))
+    unknown = base.copy()  # hq-cti1's vantage point breaks (the device froze): no series
+    unknown.change("emops_service_up", {"device": "hq-cti1"}, missing_from(1))
+    app1 = {"device": "hq-app1", "site": "hq", "role": "app", "service": "app"}
+    app2 = {**app1, "device": "hq-app2"}
+
+    def server_down(labels: dict[str, str], others: str) -> dict:
+        device = labels["device"]
+        return fired(
+            {**labels, "severity": "info"},
+            f"app service on {device} does not answer",
+            f"The app service on {device} does not answer its own health check "
+            "(emops_service_up = 0, checked from the server itself). The other app servers "
+            f"still answering: {others}.",
+        )
+
+    def group_down(role: str, names: str) -> dict:
+        return fired(
+            {"service": role, "site": "hq", "severity": "page"},
+            f"every {role} server is down ({names})",
+            f"No {role} server answers its own health check ({names}; each checked from the "
+            f"server itself): nothing is left to take the {role} service over.",
+        )
+
+    return [
+        Case(
+            "one app server's service stops: named, no page (hq-app2 carries the load)",
+            app1_stops,
+            [
+                expect(BEFORE, "ServerServiceDown"),
+                expect(AFTER, "ServerServiceDown", server_down(app1, "hq-app2")),
+                expect(AFTER, "ServiceGroupDown"),
+            ],
+        ),
+        Case(
+            "both app servers stop: each named, and the group pages",
+            both_stop,
+            [
+                expect(
+                    AFTER,
+                    "ServerServiceDown",
+                    server_down(app1, "none"),
+                    server_down(app2, "none"),
+                ),
+                expect(AFTER, "ServiceGroupDown", group_down("app", "hq-app1, hq-app2")),
+            ],
+        ),
+        Case(
+            "the only CTI server stops: one page, no second alert saying the same",
+            cti_stops,
+            [
+                expect(AFTER, "ServiceGroupDown", group_down("cti", "hq-cti1")),
+                expect(AFTER, "ServerServiceDown"),
+            ],
+        ),
+        Case(
+            "a server whose check cannot run is unknown, not down",
+            unknown,
+            quiet(AFTER, "ServerServiceDown", "ServiceGroupDown"),
+        ),
+    ]
+
+
 def database_cases(topo: Topology) -> list[Case]:
     base = healthy(topo, ["hq"], ["postgres"])
     standby = {"device": "hq-db2", "site": "hq", "role": "db", "severity": "info"}
@@ -1094,6 +1174,7 @@ FILES: dict[str, Callable[[Topology], list[Case]]] = {
     "services.yml": services_cases,
     "vrrp.yml": vrrp_cases,
     "database.yml": database_cases,
+    "servers.yml": server_cases,
     "latency.yml": latency_cases,
     "collectors.yml": collectors_cases,
 }

@@ -21,6 +21,7 @@ from emops.topology import load_topology
 PAGE = {
     "WanSiteIsolated",
     "MarketingServiceDown",
+    "ServiceGroupDown",
     "VrrpTwoMasters",
     "VrrpNoMaster",
     "LatencyBurning",

@@ -16,6 +16,7 @@ from emops.monitoring.rules import (
     latency,
     links,
     routing,
+    servers,
     services,
     vrrp,
 )
@@ -26,6 +27,7 @@ CONTRIBUTORS = (
     links.group,  # WAN and LAN links: state from poll + trap, utilisation, site isolation
     vrrp.group,  # every VRRP pair: exactly one master (SNMP, else the peek); services read it
     services.group,  # load balancers, VIP probes, and the fused per-service verdicts
+    servers.group,  # each server's own service (app, stats, interface, CTI) and its group
     database.group,  # PostgreSQL primary and standby
     latency.group,  # the probe latency SLO as multi-window burn rates
     health.group,  # device health: CPU, memory, sensors, fans, power, optics, reboots
