@@ -15,6 +15,7 @@ DECADES = [10**k for k in range(3, 12)]  # 1k ... 100G: symlog's own ticks are t
 # Each tick formatted on its own: Vega formats a symlog axis through the scale's linear
 # tickFormat, which gives every tick the largest tick's SI prefix (1 Mbit/s read "0G").
 BPS_LABEL = "format(datum.value, '~s') + 'bit/s'"
+FEW_POINTS = 5  # fewer than this in a history chart: each one drawn as a dot too
 # How a history chart's y axis reads, per kind of number (formatting.py's kinds).
 AXES = {
     "ratio": {"format": ".0%"},
@@ -95,7 +96,7 @@ def history_chart(frame: pd.DataFrame, kind: str) -> alt.Chart:
     long = frame.reset_index(names="time").melt("time", var_name="series", value_name="value")
     return (
         alt.Chart(long)
-        .mark_line()
+        .mark_line(point=len(frame) < FEW_POINTS)  # a lone point draws no line
         .encode(
             x=alt.X("time:T", title=None),
             y=alt.Y("value:Q", title=None, axis=alt.Axis(**AXES[kind])),

@@ -20,7 +20,7 @@ from dashboard.device_state import GROUPS, DeviceState
 from dashboard.views_common import query_choice
 from emops.topology.model import Device
 
-SNMP = {True: "up", False: "not answering", None: formatting.MISSING}
+SNMP = {True: "up", False: "DOWN", None: formatting.MISSING}
 
 
 class Sections:
@@ -51,9 +51,14 @@ class Sections:
         frame = time_frame(self.ctx.series(expr), label)
         if frame.empty:
             self.absent(f"{what} in the selected range")
-        else:
-            st.caption(what)
-            st.altair_chart(history_chart(frame, kind), width="stretch")
+            return
+        if kind == "per_second":  # faults: only the interfaces that had some
+            frame = frame.loc[:, frame.max() > 0]
+            if frame.empty:
+                st.caption(f"No {what} in the selected range: every interface at 0 /s.")
+                return
+        st.caption(what[0].upper() + what[1:])
+        st.altair_chart(history_chart(frame, kind), width="stretch")
 
 
 def describe(topo_devices: dict[str, Device]):
@@ -65,24 +70,37 @@ def describe(topo_devices: dict[str, Device]):
 
 
 def identity(ctx: PageContext, device: Device, state: DeviceState) -> None:
+    """What the device is, and why sections may be empty: its poll, its profile."""
     st.caption(
         f"{device.role} at {device.site}; platform {device.platform}"
         f"{', ' + device.model if device.model else ''}; management {device.mgmt_address}"
     )
+    if ctx.blind:
+        return
+    if state.snmp_up is None:
+        st.warning(
+            f"{device.name} is not polled: Prometheus has no emops_snmp_up for it (is it in the "
+            "inventory the collectors read?)."
+        )
+    elif not state.snmp_up:
+        st.warning(
+            f"{device.name}'s SNMP agent is not answering its poll (emops_snmp_up is 0): "
+            "what follows is whatever Prometheus still holds from it."
+        )
     if state.profile:
         profile, oid = state.profile
         st.caption(f"Profile in use: **{profile}** (sysObjectID {oid or 'not reported'})")
-    elif not ctx.blind:
+    elif state.snmp_up:
         st.warning(
             "No profile reported for this device (no emops_snmp_profile_info): the poller has "
-            "not read it yet, or does not poll it."
+            "not read it yet."
         )
     if state.missing:
         groups = ", ".join(GROUPS.get(g, g) for g in state.missing)
+        profile = f"The {state.profile[0]} profile" if state.profile else "Its profile"
         st.warning(
-            f"The {state.profile[0] if state.profile else ''} profile promises {groups}, "
-            "but the device returned none (emops_snmp_profile_missing): those sections stay "
-            "empty until the agent answers them."
+            f"{profile} promises {groups}, but the device returned none "
+            "(emops_snmp_profile_missing): those sections stay empty until the agent answers them."
         )
 
 
@@ -132,12 +150,13 @@ def history(s: Sections, name: str) -> None:
     w = s.ctx.range.point_window
     charts = (  # (what, PromQL, the label naming each line, kind of number)
         ("CPU utilisation", queries.device_cpu_history(name), "entity", "ratio"),
-        ("Memory in use", queries.device_memory(name), "device", "ratio"),
-        ("Temperature", queries.device_temperature_history(name), "entity", "celsius"),
-        ("Errors and discards", queries.interface_errors_per_second(name, w), "ifname",
+        ("memory in use", queries.device_memory(name), "device", "ratio"),
+        ("temperature", queries.device_temperature_history(name), "entity", "celsius"),
+        ("errors and discards", queries.interface_errors_per_second(name, w), "ifname",
          "per_second"),
-        ("Received", queries.interface_bits_per_second(name, "receive", w), "ifname", "bps"),
-        ("Sent", queries.interface_bits_per_second(name, "transmit", w), "ifname", "bps"),
+        ("traffic received", queries.interface_bits_per_second(name, "receive", w), "ifname",
+         "bps"),
+        ("traffic sent", queries.interface_bits_per_second(name, "transmit", w), "ifname", "bps"),
     )  # fmt: skip
     columns = st.columns(2)
     for i, chart in enumerate(charts):

@@ -43,6 +43,7 @@ def device_rows(ctx: PageContext, role: str, title: str, health: dict[str, dict]
                 **device_health.columns(h),
                 "probe success": formatting.ratio(h.get("probe")),
                 "probe p95": formatting.seconds(h.get("p95")),
+                device_health.DETAILS: device_health.page_link(device.name),
             }
         )
     return rows
@@ -73,7 +74,7 @@ def groups(ctx: PageContext, readings: dict[str, dict]) -> None:
         shown = formatting.MISSING if ctx.blind else str(healthy)
         column.metric(f"{title} servers up", f"{shown} / {len(devices)}", border=True)
     rows = [row for role, title, _ in present for row in device_rows(ctx, role, title, readings)]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    device_health.show(rows)
 
 
 def load_balancers(ctx: PageContext) -> None:

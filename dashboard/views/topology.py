@@ -37,23 +37,22 @@ def link_rows(states: list[LinkState]) -> pd.DataFrame:
     )
 
 
-def device_rows(ctx: PageContext, state: NetworkState, devices: list[Device]) -> pd.DataFrame:
-    """Each device's SNMP state and health (the Device page has the details)."""
+def device_rows(ctx: PageContext, state: NetworkState, devices: list[Device]) -> list[dict]:
+    """Each device's SNMP state and health, linked to its Device page."""
     health = device_health.readings(ctx)
-    return pd.DataFrame(
-        [
-            {
-                "device": d.name,
-                "role": d.role,
-                "management": str(d.mgmt_address),
-                "SNMP": {True: "up", False: "not answering", None: "not polled"}[
-                    state.devices.get(d.name)
-                ],
-                **device_health.columns(health.get(d.name, {})),
-            }
-            for d in devices
-        ]
-    )
+    return [
+        {
+            "device": d.name,
+            "role": d.role,
+            "management": str(d.mgmt_address),
+            "SNMP": {True: "up", False: "not answering", None: "not polled"}[
+                state.devices.get(d.name)
+            ],
+            **device_health.columns(health.get(d.name, {})),
+            device_health.DETAILS: device_health.page_link(d.name),
+        }
+        for d in devices
+    ]
 
 
 def site_detail(ctx: PageContext, state: NetworkState, site: str) -> None:
@@ -64,7 +63,7 @@ def site_detail(ctx: PageContext, state: NetworkState, site: str) -> None:
         f"{info.kind}{' - ' + info.description if info.description else ''}; "
         f"{len(info.counties)} counties below it"
     )
-    st.dataframe(device_rows(ctx, state, topo.devices_at(site)), hide_index=True, width="stretch")
+    device_health.show(device_rows(ctx, state, topo.devices_at(site)))
     links = state.site_links(topo, site)
     if links:
         st.dataframe(link_rows(links), hide_index=True, width="stretch")
@@ -109,7 +108,7 @@ def render(ctx: PageContext) -> None:
         link_detail(ctx, state, link)
     with st.expander("Every device"):
         devices = list(topo.devices.values())
-        st.dataframe(device_rows(ctx, state, devices), hide_index=True, width="stretch")
+        device_health.show(device_rows(ctx, state, devices))
     with st.expander("Every link", expanded=not (site or link)):
         st.dataframe(link_rows(list(state.links.values())), hide_index=True, width="stretch")
 

@@ -141,16 +141,19 @@ def test_a_silent_device_says_no_data_for_each_section():
     at = open_page("Device", {"device": SILENT_DEVICE})
     assert not at.exception and not at.error, at.exception
     shown = metrics(at)
-    assert shown["SNMP"] == "not answering"
+    assert shown["SNMP"] == "DOWN"
     assert {shown[k] for k in ("CPU", "Memory", "Temperature max", "Uptime")} == {"—"}
     said = captions(at)
     for what in ("CPU", "memory", "temperature", "voltage", "fans", "power supplies", "optics",
                  "interfaces", "FHRP (VRRP / HSRP)", "OSPF neighbours",
                  "CPU utilisation in the selected range",
-                 "Sent in the selected range"):  # fmt: skip
+                 "traffic sent in the selected range"):  # fmt: skip
         assert f"No data from this device for {what}." in said, what
     assert not charts(at), "an empty chart instead of 'no data'"
-    assert any("No profile reported" in w for w in texts(at.warning))
+    assert texts(at.warning) == [
+        f"{SILENT_DEVICE}'s SNMP agent is not answering its poll (emops_snmp_up is 0): what "
+        "follows is whatever Prometheus still holds from it."
+    ]
 
 
 def test_groups_the_profile_promises_but_lacks_are_a_warning():
@@ -164,6 +167,7 @@ def test_groups_the_profile_promises_but_lacks_are_a_warning():
     for group in gaps:
         assert f"No data from this device for {group}, which its profile promises" in said
     assert table(at, "power supply") is not None
+    assert "No errors and discards in the selected range: every interface at 0 /s." in said
 
 
 def test_an_unknown_device_in_the_address_is_refused():
@@ -192,6 +196,7 @@ def test_server_groups_and_topology_show_health_columns(promql):
     assert servers.loc["hq-db1", "uptime"] == "3 d 2 h"
     assert servers.loc["hq-db1", "temperature max"] == "—"  # a server without the sensor group
     assert servers.loc[SILENT_DEVICE, "CPU"] == servers.loc[SILENT_DEVICE, "uptime"] == "—"
+    assert servers.loc["hq-db1", "details"] == "device?device=hq-db1"  # opens its Device page
 
     at = open_page("Topology", {"site": "hq"})
     assert not at.exception and not at.error
@@ -200,6 +205,7 @@ def test_server_groups_and_topology_show_health_columns(promql):
     assert devices.loc[FULL_DEVICE, "temperature max"] == "71.0 °C"
     assert devices.loc[FULL_DEVICE, "memory"] == "42.0 %"
     assert devices.loc["hq-web1", "uptime"] == formatting.uptime(UPTIME_S)
+    assert devices.loc[FULL_DEVICE, "details"] == f"device?device={FULL_DEVICE}"
     every = table(at, "temperature max")
     assert len(open_page("Topology").dataframe) >= 2
     assert FULL_DEVICE in set(every["device"])
