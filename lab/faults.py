@@ -14,7 +14,8 @@ What each fault does, and why:
   re-provisioned.
 - daemon stop/start: one named service of the device's registry is stopped
   (SIGTERM, or SIGKILL with kill=True) and started again from its recorded
-  command line.
+  command line; an FRR daemon, which starts bare, then gets the integrated
+  configuration (`vtysh -b -d NAME`), as FRR's own init does on a router.
 - health faults (cpu-high, overheat, optics-degrade, psu-fail) and their restore:
   on a device with a vendor face (inventory `emops_snmp_face`), one key of the
   device's vendor state file is set / removed (lab.vendor_agent.FAULTS), which its
@@ -39,8 +40,11 @@ from lab.bringup import load_lab, read_state
 from lab.device import freeze_device, thaw_device
 from lab.paths import device_dir, ground_truth_file
 from lab.plan import LabPlan, Port
+from lab.processes import exec_in_device
 from lab.services import kill_service, start_registered, stop_service
 from lab.vendor_agent import FACE_FAULTS, FAULTS, STATE_NAME, write_state
+
+FRR_DAEMONS = frozenset({"zebra", "ospfd", "staticd", "bgpd", "bfdd", "vrrpd"})
 
 
 @dataclass
@@ -136,6 +140,8 @@ class Lab:
     def daemon_start(self, device: str, daemon: str) -> dict:
         self._device(device)
         start_registered(device, daemon)
+        if daemon in FRR_DAEMONS:
+            exec_in_device(device, ["vtysh", "-b", "-d", daemon], capture_output=True)
         return record("repair", "daemon", device, daemon=daemon)
 
     # --- health (the device's vendor face over SNMP) ----------------------------
