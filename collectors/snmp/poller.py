@@ -43,9 +43,8 @@ from collectors.snmp.session import (
     SnmpError,
     UsmCredentials,
     V2cSession,
-    V3Engine,
-    V3Session,
 )
+from collectors.snmp.usm_session import UsmSession
 from collectors.snmp.walk import (
     DEFAULT_LIMITS,
     Columns,
@@ -288,7 +287,6 @@ class Poller:
         deadline: float = 10.0,
         max_in_flight: int = 64,
         max_repetitions: int = 25,
-        max_v3_in_flight: int = 16,
         guard: Callable[[Target], str | None] | None = None,
         limits: WalkLimits = DEFAULT_LIMITS,
         profiles: ProfileSet | None = None,
@@ -307,12 +305,7 @@ class Poller:
         self._sessions: dict[str, Session] = {}
         self._memory: dict[str, RowMemory] = {}
         self._counters: dict[str, CounterMemory] = {}
-        self._v3: dict[UsmCredentials, V3Engine] = {}  # pysnmp keys users by name
         self._slots: asyncio.Semaphore | None = None
-        # pysnmp spends ~80 us of CPU per OID: more v3 targets at once only queue
-        # answers past their timeout
-        self.max_v3_in_flight = max_v3_in_flight
-        self._v3_slots: asyncio.Semaphore | None = None
 
     def _session(self, target: Target) -> Session:
         session = self._sessions.get(target.device)
@@ -324,13 +317,8 @@ class Poller:
             else:
                 if target.usm is None:
                     raise ValueError(f"{target.device}: SNMPv3 target without credentials")
-                # one engine per credential set: pysnmp's user table holds one
-                # key per user name, so differing passwords would overwrite each other
-                engine = self._v3.get(target.usm)
-                if engine is None:
-                    engine = self._v3[target.usm] = V3Engine()
-                session = V3Session(
-                    engine, target.host, target.port, target.usm, self.timeout, self.retries
+                session = UsmSession(
+                    target.host, target.port, target.usm, self.timeout, self.retries
                 )
             self._sessions[target.device] = session
         return session
@@ -541,18 +529,14 @@ class Poller:
         )
 
     async def _poll_in_slot(self, target: Target) -> PollResult:
-        assert self._slots is not None and self._v3_slots is not None
-        if target.version != "3":
-            async with self._slots:
-                return await self.poll_target(target)
-        async with self._v3_slots, self._slots:  # wait for v3 room before taking a slot
+        assert self._slots is not None
+        async with self._slots:
             return await self.poll_target(target)
 
     async def poll_all(self) -> list[PollResult]:
         """One round over every target, at most `max_in_flight` at a time."""
-        if self._slots is None or self._v3_slots is None:
+        if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_in_flight)
-            self._v3_slots = asyncio.Semaphore(self.max_v3_in_flight)
         return list(await asyncio.gather(*(self._poll_in_slot(t) for t in self.targets.values())))
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
@@ -569,6 +553,3 @@ class Poller:
         for session in self._sessions.values():
             session.close()
         self._sessions.clear()
-        for engine in self._v3.values():
-            engine.close()
-        self._v3.clear()

@@ -6,8 +6,8 @@ Two implementations of the same `bulk()` call:
   kernel demultiplexes answers, a dead port shows up at once as ICMP
   "refused", and one target's burst can never overflow another's receive
   buffer), requests and answers through the hand-written codec in `ber`.
-- `V3Session`: SNMPv3 USM (authPriv SHA/AES) through pysnmp's engine, with the
-  generic MIB machinery bypassed (raw OIDs in, raw varbinds out).
+- `usm_session.UsmSession`: SNMPv3 over the same socket path, with the
+  project's own USM (collectors/snmp/usm.py; pysnmp only for traps).
 
 Both retry themselves (so packets and retries are counted exactly) and raise
 `SnmpError` with a `reason` label value for the exporter's errors counter.
@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from collectors.snmp import ber
 from collectors.snmp.ber import VarBind
 
-RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024  # shared v3 socket: 200 agents answering at once
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024  # the trap receiver's socket: a burst from every device
 TOO_BIG = 1  # error-status tooBig(1)
 
 
@@ -235,28 +235,7 @@ class V2cSession(DatagramTarget):
         return varbinds
 
 
-# --- SNMPv3 through pysnmp -----------------------------------------------------
-
-AUTH_REASONS = {
-    "WrongDigest",
-    "UnknownUserName",
-    "UnknownSecurityName",
-    "UnsupportedSecurityLevel",
-    "DecryptionError",
-    "AuthenticationError",
-    "AuthenticationFailure",
-    "NotInTimeWindow",
-    "UnknownEngineID",
-}
-
-
-def _reason(indication: object) -> str:
-    name = type(indication).__name__
-    if name == "RequestTimedOut":
-        return "timeout"
-    if name in AUTH_REASONS:
-        return "auth"
-    return "snmp"
+# --- SNMPv3 credentials (the session is usm_session.UsmSession) --------------------
 
 
 @dataclass(frozen=True)
@@ -278,7 +257,7 @@ PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256")
 
 
 def usm_user_data(creds: UsmCredentials) -> Any:
-    """pysnmp's UsmUserData for `creds` (authPriv, authNoPriv or noAuthNoPriv)."""
+    """pysnmp's UsmUserData for `creds` (the trap receiver's v3 users)."""
     from pysnmp.hlapi.v3arch.asyncio import UsmUserData
     from pysnmp.hlapi.v3arch.asyncio import auth as a
 
@@ -302,152 +281,3 @@ def usm_user_data(creds: UsmCredentials) -> Any:
     if creds.auth_password and creds.priv_password:
         kw |= {"privKey": creds.priv_password, "privProtocol": priv[creds.priv_protocol]}
     return UsmUserData(creds.user, **kw)
-
-
-class V3Engine:
-    """One pysnmp engine (one UDP socket, 4 MB receive buffer) per credential set."""
-
-    def __init__(self) -> None:
-        from pysnmp.carrier.asyncio.dgram import udp
-        from pysnmp.entity import config
-        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
-
-        class QuietTransport(udp.UdpAsyncioTransport):
-            """Drops answers that arrive after close instead of raising in the loop."""
-
-            closing = False
-
-            def datagram_received(self, datagram: bytes, address: Any) -> None:
-                if not self.closing:
-                    super().datagram_received(datagram, address)
-
-        self.engine = SnmpEngine()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-        sock.bind(("0.0.0.0", 0))
-        sock.setblocking(False)
-        self._transport = QuietTransport().open_server_mode(sock=sock)
-        config.add_transport(self.engine, udp.DOMAIN_NAME, self._transport)
-
-    def close(self) -> None:
-        self._transport.closing = True
-        self.engine.close_dispatcher()
-
-
-class V3Session:
-    """SNMPv3 GETBULK to one agent through a shared `V3Engine`."""
-
-    def __init__(
-        self,
-        engine: V3Engine,
-        host: str,
-        port: int,
-        credentials: UsmCredentials,
-        timeout: float = 1.0,
-        retries: int = 2,
-    ) -> None:
-        self.engine = engine
-        self.address = (host, port)
-        self.auth = usm_user_data(credentials)
-        self.timeout = timeout
-        self.retries = retries
-        self.stats = RequestStats()
-        self._target_name: str | None = None
-        self._configuring = asyncio.Lock()
-
-    async def _target(self) -> str:
-        async with self._configuring:
-            if self._target_name is not None:
-                return self._target_name
-            from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
-            from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
-
-            target = await UdpTransportTarget.create(self.address, timeout=self.timeout, retries=0)
-            self._target_name, _ = LCD.configure(self.engine.engine, self.auth, target, b"")
-            return self._target_name
-
-    async def bulk(
-        self,
-        oids: list[bytes],
-        non_repeaters: int = 0,
-        max_repetitions: int = 25,
-        deadline: float | None = None,
-    ) -> list[VarBind]:
-        target = await self._target()
-        for attempt in range(self.retries + 1):
-            left = remaining(deadline)  # pysnmp times each try; the deadline bounds them all
-            if attempt:
-                self.stats.retries += 1
-            self.stats.packets += 1
-            try:
-                async with asyncio.timeout(left):
-                    return await self._bulk_once(target, oids, non_repeaters, max_repetitions)
-            except TimeoutError:
-                raise SnmpError("deadline", "the target's deadline passed") from None
-            except SnmpError as exc:
-                if exc.reason != "timeout":
-                    raise
-        raise SnmpError("timeout", f"no answer after {self.retries + 1} tries")
-
-    async def _bulk_once(
-        self, target: str, oids: list[bytes], non_repeaters: int, max_repetitions: int
-    ) -> list[VarBind]:
-        from pysnmp.entity.rfc3413 import cmdgen
-        from pysnmp.proto.rfc1902 import Null, ObjectName
-
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[VarBind]] = loop.create_future()
-
-        def done(*args: Any) -> None:
-            _engine, _handle, indication, status, _index, vbs, _ctx = args
-            if future.done():
-                return
-            if indication:
-                future.set_exception(SnmpError(_reason(indication), str(indication)))
-            elif status:
-                reason = "too_big" if int(status) == TOO_BIG else "pdu_error"
-                future.set_exception(SnmpError(reason, f"status {int(status)}"))
-            else:
-                try:
-                    future.set_result([from_pysnmp(name, value) for name, value in vbs])
-                except ber.MalformedPacket as exc:
-                    future.set_exception(SnmpError("malformed", str(exc)))
-
-        varbinds = [(ObjectName(ber.decode_oid(oid)), Null("")) for oid in oids]
-        cmdgen.BulkCommandGeneratorSingleRun().send_varbinds(
-            self.engine.engine, target, None, b"", non_repeaters, max_repetitions, varbinds, done
-        )
-        return await future
-
-    def close(self) -> None:
-        pass  # the shared engine owns the socket
-
-
-_VALUE_CONVERTERS: dict[str, Callable[[Any], object]] = {
-    "Integer": int,
-    "Integer32": int,
-    "Counter32": int,
-    "Gauge32": int,
-    "Unsigned32": int,
-    "TimeTicks": int,
-    "Counter64": int,
-    "OctetString": lambda v: v.asOctets(),
-    "DisplayString": lambda v: v.asOctets(),
-    "Bits": lambda v: v.asOctets(),
-    "Opaque": lambda v: v.asOctets(),
-    "IpAddress": lambda v: v.asOctets(),
-    "ObjectIdentifier": lambda v: ber.encode_oid(tuple(v)),
-    "ObjectName": lambda v: ber.encode_oid(tuple(v)),
-    "Null": lambda v: None,
-    "NoSuchObject": lambda v: ber.NO_SUCH_OBJECT_VALUE,
-    "NoSuchInstance": lambda v: ber.NO_SUCH_INSTANCE_VALUE,
-    "EndOfMibView": lambda v: ber.END_OF_MIB_VIEW_VALUE,
-}
-
-
-def from_pysnmp(name: Any, value: Any) -> VarBind:
-    """A pysnmp (ObjectName, value) pair as the codec's (encoded OID, value)."""
-    convert = _VALUE_CONVERTERS.get(type(value).__name__)
-    if convert is None:
-        raise ber.MalformedPacket(f"unexpected value type {type(value).__name__}")
-    return ber.encode_oid(tuple(name)), convert(value)

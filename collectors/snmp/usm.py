@@ -195,28 +195,30 @@ def encode_request(
     else:
         data, salt = scoped, b""
     mac_length = user.auth.mac_length if user.auth else 0
-    params = ber.tlv(
-        ber.SEQUENCE,
+    fields = (
         ber.tlv(ber.OCTET_STRING, engine_id)
         + ber.integer(boots)
         + ber.integer(engine_time)
         + ber.tlv(ber.OCTET_STRING, user.name)
-        + ber.tlv(ber.OCTET_STRING, b"\x00" * mac_length)
-        + ber.tlv(ber.OCTET_STRING, salt),
     )
-    head = ber.tlv(
+    content = fields + ber.tlv(ber.OCTET_STRING, b"\x00" * mac_length)
+    params = ber.tlv(ber.SEQUENCE, content + ber.tlv(ber.OCTET_STRING, salt))
+    carried = ber.tlv(ber.OCTET_STRING, params)
+    head = ber.integer(3) + ber.tlv(
         ber.SEQUENCE,
         ber.integer(msg_id)
         + ber.integer(MAX_MESSAGE)
         + ber.tlv(ber.OCTET_STRING, bytes((user.flags | FLAG_REPORTABLE,)))
         + ber.integer(ber.USM),
     )
-    message = ber.tlv(
-        ber.SEQUENCE, ber.integer(3) + head + ber.tlv(ber.OCTET_STRING, params) + data
-    )
+    body = head + carried + data
+    message = ber.tlv(ber.SEQUENCE, body)
     if not user.auth:
         return message
-    at = ber.read_v3_header(message).auth_at[0]  # by position: the engine ID may hold zeros
+    # where the zeroed MAC's content starts, from the lengths of what precedes it (the
+    # engine ID or the salt may hold zeros: no searching)
+    at = len(message) - len(body) + len(head) + len(carried) - len(params)
+    at += len(params) - len(content) - len(ber.tlv(ber.OCTET_STRING, salt)) + len(fields) + 2
     return message[:at] + _digest(user, message) + message[at + mac_length :]
 
 
@@ -246,12 +248,12 @@ class Answer:
         return "report"
 
 
-def decode_answer(data: bytes, user: User | None) -> Answer:
+def decode_answer(data: bytes, user: User | None, h: ber.V3Header | None = None) -> Answer:
     """Parse and check one answer. `user` None (discovery, no keys yet): only a clear
     Report is accepted. Raises UsmError("auth", ...) for a wrong digest, an undecryptable
     PDU or a Response that is not authenticated; ber.MalformedPacket for what does not
     parse."""
-    h = ber.read_v3_header(data)
+    h = h or ber.read_v3_header(data)  # the receiving socket may have read it already
     keyed = user is not None and user.auth is not None
     if h.flags & FLAG_AUTH:
         if not keyed:

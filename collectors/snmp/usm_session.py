@@ -29,9 +29,10 @@ NO_USER = usm.User(b"", None, b"", None, b"")  # discovery: noAuthNoPriv, empty 
 MAX_ID = (1 << 31) - 1
 
 
-def route_v3(data: bytes) -> tuple[int, bytes]:
-    """Keyed by msgID; the payload stays raw until the request's own keys check it."""
-    return ber.read_v3_header(data).msg_id, data
+def route_v3(data: bytes) -> tuple[int, tuple[bytes, ber.V3Header]]:
+    """Keyed by msgID; the payload stays unchecked until the request's own keys check it."""
+    header = ber.read_v3_header(data)
+    return header.msg_id, (data, header)
 
 
 @dataclass
@@ -113,9 +114,9 @@ class UsmSession(DatagramTarget):
             self.clock = EngineClock(answer.engine_id, answer.boots, answer.engine_time, loop_time)
 
     @staticmethod
-    def _decode(data: bytes, user: usm.User | None) -> usm.Answer:
+    def _decode(received: tuple[bytes, ber.V3Header], user: usm.User | None) -> usm.Answer:
         try:
-            return usm.decode_answer(data, user)
+            return usm.decode_answer(received[0], user, received[1])
         except usm.UsmError as exc:
             raise SnmpError(exc.reason, str(exc)) from None
         except ber.MalformedPacket as exc:
