@@ -10,6 +10,8 @@ one, so every section without data says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -61,9 +63,11 @@ class Sections:
         st.altair_chart(history_chart(frame, kind), width="stretch")
 
 
-def describe(topo_devices: dict[str, Device]):
+def describe(devices: dict[str, Device]) -> Callable[[str], str]:
+    """How the picker lists a device: 'hq-core1 (core_switch, hq)'."""
+
     def text(name: str) -> str:
-        d = topo_devices.get(name)
+        d = devices.get(name)
         return f"{name} ({d.role}, {d.site})" if d else name
 
     return text
