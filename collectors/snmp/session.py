@@ -152,6 +152,13 @@ class DatagramTarget:
         self.stats = RequestStats()
         self._protocol: TargetProtocol | None = None
         self._opening = asyncio.Lock()
+        self._next_id = random.randrange(1, 1 << 30)
+
+    def next_id(self) -> int:
+        """A request-id (or msgID): increasing from a random start, wrapping below 2^31."""
+        value = self._next_id
+        self._next_id = value + 1 if value < (1 << 31) - 1 else 1
+        return value
 
     async def _open(self) -> TargetProtocol:
         # a poll's table walks start at once: without the lock each opened its own
@@ -216,7 +223,6 @@ class V2cSession(DatagramTarget):
     ) -> None:
         super().__init__(host, port, route_v2c, timeout, retries)
         self.community = community.encode()
-        self._next_id = random.randrange(1, 1 << 30)
 
     async def bulk(
         self,
@@ -225,8 +231,7 @@ class V2cSession(DatagramTarget):
         max_repetitions: int = 25,
         deadline: float | None = None,
     ) -> list[VarBind]:
-        request_id = self._next_id
-        self._next_id = self._next_id + 1 if self._next_id < (1 << 31) - 1 else 1
+        request_id = self.next_id()
         message = ber.encode_getbulk(
             self.community, request_id, oids, non_repeaters, max_repetitions
         )

@@ -18,7 +18,6 @@ its authenticated fields and the request is sent once more; unknownEngineID
 from __future__ import annotations
 
 import asyncio
-import random
 from dataclasses import dataclass
 
 from collectors.snmp import ber, usm
@@ -26,7 +25,6 @@ from collectors.snmp.ber import VarBind
 from collectors.snmp.session import DatagramTarget, SnmpError, UsmCredentials, pdu_status
 
 NO_USER = usm.User(b"", None, b"", None, b"")  # discovery: noAuthNoPriv, empty user
-MAX_ID = (1 << 31) - 1
 
 
 def route_v3(data: bytes) -> tuple[int, tuple[bytes, ber.V3Header]]:
@@ -76,13 +74,7 @@ class UsmSession(DatagramTarget):
         self.clock: EngineClock | None = None
         self.user: usm.User | None = None
         self._discovering = asyncio.Lock()
-        self._next_id = random.randrange(1, 1 << 30)
         self._salt = usm.new_salt_source()
-
-    def _id(self) -> int:
-        value = self._next_id
-        self._next_id = value + 1 if value < MAX_ID else 1
-        return value
 
     def _next_salt(self) -> bytes:
         self._salt = (self._salt + 1) % (1 << 64)
@@ -92,8 +84,8 @@ class UsmSession(DatagramTarget):
         async with self._discovering:
             if self.clock is not None:
                 return
-            msg_id = self._id()
-            pdu = ber.encode_getbulk_pdu(self._id(), [], 0, 0)
+            msg_id = self.next_id()
+            pdu = ber.encode_getbulk_pdu(self.next_id(), [], 0, 0)
             message = usm.encode_request(NO_USER, b"", 0, 0, msg_id, pdu)
             answer = self._decode(await self.exchange(msg_id, message, deadline), None)
             if answer.report != "unknown_engine_id" or not answer.engine_id:
@@ -135,7 +127,7 @@ class UsmSession(DatagramTarget):
                 await self._discover(deadline)
             assert self.clock is not None and self.user is not None
             clock, user = self.clock, self.user
-            msg_id, request_id = self._id(), self._id()
+            msg_id, request_id = self.next_id(), self.next_id()
             boots, engine_time = clock.now(loop.time())
             pdu = ber.encode_getbulk_pdu(request_id, oids, non_repeaters, max_repetitions)
             salt = self._next_salt() if user.priv else b""
