@@ -23,8 +23,9 @@ OSPF_STATES = {1: "down", 2: "attempt", 3: "init", 4: "twoWay", 5: "exchangeStar
                6: "exchange", 7: "loading", 8: "full"}  # fmt: skip
 OSPF_FULL = 8
 # emops_snmp_profile_missing{group} -> what the page calls it
-GROUPS = {"cpu": "CPU", "memory": "memory", "temperature": "temperature",
-          "fans": "fans", "power": "power supplies", "optics": "optics"}  # fmt: skip
+GROUPS = {"cpu": "CPU", "memory": "memory", "temperature": "temperature", "voltage": "voltage",
+          "fans": "fans", "power": "power supplies", "optics": "optics", "fhrp": "FHRP",
+          "ospf": "OSPF neighbours"}  # fmt: skip
 CACHE_METRICS = ("emops_memory_buffers_bytes", "emops_memory_cached_bytes")  # net-snmp RAM rows
 INTERFACE_COLUMNS = (  # (column, counter of queries.INTERFACE_COUNTERS)
     ("in", "receive_bytes"),

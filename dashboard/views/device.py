@@ -132,7 +132,7 @@ def now(s: Sections) -> None:
     left, right = st.columns(2)
     with left:
         s.table("temperature", state.temperature_rows(), "temperature")
-        s.table("voltage", state.voltage_rows())
+        s.table("voltage", state.voltage_rows(), "voltage")
     with right:
         s.table("fans", state.fan_rows(), "fans")
         s.table("power supplies", state.power_rows(), "power")
@@ -143,10 +143,10 @@ def now(s: Sections) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("FHRP")
-        s.table("FHRP (VRRP / HSRP)", state.fhrp_rows())
+        s.table("FHRP (VRRP / HSRP)", state.fhrp_rows(), "fhrp")
     with right:
         st.subheader("OSPF neighbours")
-        s.table("OSPF neighbours", state.ospf_rows())
+        s.table("OSPF neighbours", state.ospf_rows(), "ospf")
 
 
 def history(s: Sections, name: str) -> None:
