@@ -6,8 +6,10 @@ through it (keepalived and frr roles), to the monitoring's SNMPv3 authPriv user 
 the management address. Faults are the lab's own; what a test asserts is only what
 a poller sees. Figures: `vrrp_master_over_snmp_s`, `vrrp_lb_master_over_snmp_s`,
 `ospf_nbr_loss_over_snmp_s`.
-Devices with a vendor face (inventory `emops_snmp_face`) answer with their vendor's
-sysObjectID and health tables (lab/vendor_agent.py, wired by the common role).
+emops' own poller and device profiles turn the same tables into emops_fhrp_master
+and emops_ospf_neighbor_state. Devices with a vendor face (inventory `emops_snmp_face`)
+answer with their vendor's sysObjectID and health tables (lab/vendor_agent.py, wired
+by the common role).
 
 VRRP-MIB (RFC 2787) stays empty on the twin: its groups are VRRPv3 (200 ms adverts),
 and keepalived lists VRRPv3 groups only in VRRPv3-MIB (RFC 2787's table is VRRPv2's).
@@ -15,6 +17,7 @@ and keepalived lists VRRPv3 groups only in VRRPv3-MIB (RFC 2787's table is VRRPv
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
@@ -22,8 +25,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
+from prometheus_client import CollectorRegistry
 from testkit import LAB, require_tool
 
+from collectors.exposition import SnmpCollector
+from collectors.snmp.poller import Poller
 from collectors.targets import Target, targets_from
 from emops.secrets import Decryptor, password_file
 from emops.structured import structured_config
@@ -183,3 +189,51 @@ def test_vendor_faced_devices_answer_their_tables(provisioned, agents, lab):
     finally:
         lab.health_restore(cisco.device, "psu-fail")
     assert set(walk(cisco, CISCO_SUPPLY_STATE).values()) == {"1"}
+
+
+def exported(targets: list[Target]) -> dict[tuple[str, str], dict[tuple, float]]:
+    """Poll with emops' own SNMP poller (twice: the first poll picks each device's profile)
+    and read what the exporter exposes: {(metric, device): {sorted other labels: value}}."""
+
+    async def run() -> Poller:
+        poller = Poller(targets, timeout=2.0, retries=1)
+        try:
+            for _ in range(2):
+                await poller.poll_all()
+        finally:
+            poller.close()
+        return poller
+
+    poller = asyncio.run(run())
+    registry = CollectorRegistry()
+    registry.register(SnmpCollector(lambda: poller.results))
+    series: dict[tuple[str, str], dict[tuple, float]] = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            labels = dict(sample.labels)
+            device = labels.pop("device", "")
+            for common in ("site", "role"):
+                labels.pop(common, None)
+            key = (sample.name, device)
+            series.setdefault(key, {})[tuple(sorted(labels.items()))] = sample.value
+    return series
+
+
+def test_emops_poller_exports_the_twin_fhrp_and_ospf_state(agents):
+    """The collectors' profiles read the twin's routing state as they read real gear:
+    the master core 1 and the backup 0 for every gateway (group = VRID, interface = the
+    VLAN's ifName), the active balancer 1, and every OSPF neighbour of the HQ router full."""
+    names = ("hq-core1", "hq-core2", "hq-lb1", "hq-lb2", "hq-wan-private")
+    series = exported([agents[n] for n in names])
+    fhrp = {n: series.get(("emops_fhrp_master", n), {}) for n in names[:4]}
+    for master, backup in (("hq-core1", "hq-core2"), ("hq-lb1", "hq-lb2")):
+        assert fhrp[master] and fhrp[master].keys() == fhrp[backup].keys(), fhrp
+        assert set(fhrp[master].values()) == {1.0} and set(fhrp[backup].values()) == {0.0}
+    gateways = {dict(labels)["interface"]: dict(labels) for labels in fhrp["hq-core1"]}
+    assert (gateways["v110"]["group"], gateways["v110"]["protocol"]) == ("110", "vrrp3")
+    nbrs = series[("emops_ospf_neighbor_state", "hq-wan-private")]
+    ospf = ospf_neighbours(agents["hq-wan-private"])
+    assert {dict(labels)["neighbor"]: v for labels, v in nbrs.items()} == {
+        rid: float(state) for rid, state in ospf.values()
+    }
+    assert {dict(labels)["address"] for labels in nbrs} == ospf.keys()
