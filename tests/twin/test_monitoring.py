@@ -240,3 +240,71 @@ def test_load_balancer_failover_raises_vrrp_change_not_service_down(prom, lab):
     assert not seen.unrelated(related), seen.seen
     assert seen.cleared_s is not None, seen.seen
     quiet(prom)  # and the pair settles: no late flap after the failback
+
+
+# --- what the vendor faces, the routing state and the servers' own services tell --------
+
+
+@pytest.mark.parametrize(
+    ("fault", "device", "alert", "wait"),
+    [
+        ("overheat", "hq-core1", "TemperatureHigh", 15),
+        ("psu-fail", "anping-wan", "PowerSupplyFailed", 15),
+        ("optics-degrade", "hq-wan-private", "OpticalPowerOutOfRange", 15),
+        ("cpu-high", "hq-core2", "CpuHigh", 75),  # waits health_for (1 m): one burst is no fault
+    ],
+)
+def test_a_health_fault_raises_exactly_its_alert(prom, lab, fault, device, alert, wait):
+    """The vendor face reads the fault over SNMP, as a real Huawei or Cisco device would."""
+    seen = episode(
+        prom,
+        lambda: lab.health_fault(device, fault),
+        lambda: lab.health_restore(device, fault),
+        named(alert, device=device),
+        hold=wait,
+    )
+    MEASURED[f"{fault}_alert_s"] = seen.detected_s
+    assert seen.detected_s is not None, seen.seen
+    assert not seen.unrelated(named(alert, device=device)), seen.seen
+    assert seen.cleared_s is not None, seen.seen
+
+
+def test_a_stopped_ospfd_is_named_by_its_peers(prom, lab):
+    """anping-wan's OSPF process stops: its HQ peers see the adjacency go over SNMP."""
+
+    def related(labels: dict[str, str]) -> bool:
+        # anping loses its routes: its own probe and link verdicts are about anping too
+        return labels.get("site") == "anping" or labels.get("neighbor_device") == "anping-wan"
+
+    seen = episode(
+        prom,
+        lambda: lab.daemon_stop("anping-wan", "ospfd"),
+        lambda: lab.daemon_start("anping-wan", "ospfd"),
+        named("OspfNeighborLost", neighbor_device="anping-wan"),
+        hold=20,
+    )
+    MEASURED["ospf_lost_alert_s"] = seen.detected_s
+    assert seen.detected_s is not None, seen.seen
+    assert not seen.unrelated(related), seen.seen
+    assert seen.cleared_s is not None, seen.seen
+
+
+@pytest.mark.parametrize(
+    ("device", "daemon", "wanted"),
+    [
+        ("hq-app1", "marketing", named("ServerServiceDown", device="hq-app1")),
+        ("hq-cti1", "cti", named("ServiceGroupDown", service="cti")),
+    ],
+)
+def test_a_stopped_server_service_is_named(prom, lab, device, daemon, wanted):
+    seen = episode(
+        prom,
+        lambda: lab.daemon_stop(device, daemon),
+        lambda: lab.daemon_start(device, daemon),
+        wanted,
+        hold=15,
+    )
+    MEASURED[f"{daemon}_stop_alert_s"] = seen.detected_s
+    assert seen.detected_s is not None, seen.seen
+    assert not seen.unrelated(wanted), seen.seen
+    assert seen.cleared_s is not None, seen.seen
