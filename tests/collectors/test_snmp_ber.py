@@ -20,7 +20,9 @@ def response(varbinds: list[tuple[str, int, bytes]], request_id: int = 7, status
     vbs = b"".join(
         _tlv(0x30, _tlv(0x06, ber.encode_oid(oid)) + _tlv(tag, raw)) for oid, tag, raw in varbinds
     )
-    pdu = _tlv(0xA2, ber.integer(request_id) + ber.integer(status) + ber.integer(0) + _tlv(0x30, vbs))
+    pdu = _tlv(
+        0xA2, ber.integer(request_id) + ber.integer(status) + ber.integer(0) + _tlv(0x30, vbs)
+    )
     return _tlv(0x30, ber.integer(1) + _tlv(0x04, b"public") + pdu)
 
 

@@ -99,7 +99,8 @@ def test_each_mistake_is_one_line_naming_the_field() -> None:
         "c.yml: scoring.grase: unknown field (did you mean grace?)",
         "c.yml: runs: 0 must be from 1 to 100",
         "c.yml: load.stages[1].users: 'many' is not a whole number",
-        "c.yml: faults[1].kind: 'power' is not a fault kind (use one of: link, device, daemon, cpu-high, overheat, optics-degrade, psu-fail)",
+        "c.yml: faults[1].kind: 'power' is not a fault kind (use one of: link, device, daemon, "
+        "cpu-high, overheat, optics-degrade, psu-fail)",
         "c.yml: faults[2].daemon: is required for a daemon fault"
         " (the service name, e.g. postgresql)",
         "c.yml: faults[3].hold: unknown time unit 'parsecs' (use ns, us, ms, s, min or h)",
