@@ -413,13 +413,16 @@ def link_down(link: str, role: str, site: str, poll: str, trap: str) -> dict:
     )
 
 
-def site_isolated(site: str, private: str, poll: str, members: str, bits: str) -> dict:
+def site_isolated(
+    site: str, private: str, poll: str, members: str, bits: str, probe: str = "none runs"
+) -> dict:
     return fired(
         {"severity": "page", "site": site},
         f"site {site} is cut off from HQ",
         f"Private link {private} is down (SNMP poll {poll}; trap no recent trap) and the "
-        f"backup does not carry the site: {members} backup members up, carrying {bits}bit/s "
-        "(floor 0.005 of capacity).",
+        f"site does not reach HQ: VIP probe from the site {probe}; {members} backup members "
+        f"up, carrying {bits}bit/s (floor 0.005 of capacity, judged only where no probe runs "
+        "from the site).",
     )
 
 
@@ -505,6 +508,12 @@ def links_cases(topo: Topology) -> list[Case]:
 
     stranded = base.copy()  # private cut, backup up but routing never moved onto it
     cut(stranded, topo, "anping-private")
+
+    probe = {**APP, "service": "marketing", "target": "vip", "site": "anping"}
+    quiet_night = stranded.copy()  # ... yet anping's own probe answers over the idle backup
+    quiet_night.set("emops_probe_success", probe, const(1))
+    unrouted = stranded.copy()  # ... and anping's probe fails: routing did not move
+    unrouted.set("emops_probe_success", probe, change(1, 0))
 
     backup_only = base.copy()  # the backup bundle fails while the private link works
     cut(backup_only, topo, "anping-backup")
@@ -615,7 +624,25 @@ def links_cases(topo: Topology) -> list[Case]:
             ],
         ),
         Case(
-            "private link cut and the backup stays idle: isolated as well",
+            "private link cut on a quiet night: the backup idle, but the site's own probe "
+            "answers through it: no page",
+            quiet_night,
+            [expect(AFTER, "WanSiteIsolated")],
+        ),
+        Case(
+            "private link cut, the backup up, but the site's probe fails: isolated",
+            unrouted,
+            [
+                expect(
+                    AFTER,
+                    "WanSiteIsolated",
+                    site_isolated("anping", "anping-private", "down", "4", "8k", "fails"),
+                ),
+            ],
+        ),
+        Case(
+            "private link cut and the backup stays idle, no probe from the site: isolated "
+            "by the floor",
             stranded,
             [
                 expect(

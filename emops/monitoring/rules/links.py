@@ -119,8 +119,17 @@ def _site_sensor(metric: str, role: str, none: str = "no data") -> str:
     return up_down(labelled(query, "site"), none=none)
 
 
+SITE_PROBE = 'emops_probe_success{target="vip"}'  # the service VIP probed from each site
+
+
 def alerts(s: MonitorSettings) -> list[dict]:
     t, th = s.timing, s.thresholds
+    site_probe = up_down(
+        labelled(f'min({SITE_PROBE[:-1]}, site="%s"}})', "site"),
+        up="answers",
+        down="fails",
+        none="none runs",
+    )
     floor = th.backup_floor_ratio
     poll = _sensor("emops:link_member_up:poll", "link")
     trap = _sensor("emops:link_member_up:trap", "link", none="no recent trap")
@@ -195,8 +204,11 @@ def alerts(s: MonitorSettings) -> list[dict]:
                 {_site_sensor("emops:link_member_up:trap", "primary", "no recent trap")}.
                 """,
         ),
-        # Fused: the private link down (poll or trap) AND the backup unable to carry
-        # the site (down, or idle, which means routing did not move onto it).
+        # Fused: the private link down (poll or trap) AND the site really unable to
+        # reach HQ: every backup member down, or the site's own VIP probe failing. An
+        # idle backup is no evidence where a probe runs from the site (a quiet night
+        # sends nothing over it); only a site without a probe falls back to reading an
+        # idle backup as one routing did not move onto.
         alert(
             "WanSiteIsolated",
             f"""
@@ -205,7 +217,12 @@ def alerts(s: MonitorSettings) -> list[dict]:
             (
                 (max by (site) (emops:link_members_up{{link_role="backup"}}) == 0)
               or
-                (max by (site) (emops:link_utilisation_ratio{{link_role="backup"}}) <= {floor:g})
+                (min by (site) ({SITE_PROBE}) == 0)
+              or
+                (
+                  (max by (site) (emops:link_utilisation_ratio{{link_role="backup"}}) <= {floor:g})
+                  unless on (site) (max by (site) ({SITE_PROBE}))
+                )
             )
             """,
             severity="page",
@@ -215,8 +232,9 @@ def alerts(s: MonitorSettings) -> list[dict]:
                 Private link {private_name} is down (SNMP poll
                 {_site_sensor("emops:link_member_up:poll", "primary")}; trap
                 {_site_sensor("emops:link_member_up:trap", "primary", "no recent trap")})
-                and the backup does not carry the site: {backup_members} backup members up,
-                carrying {backup_bits} (floor {floor:g} of capacity).
+                and the site does not reach HQ: VIP probe from the site {site_probe};
+                {backup_members} backup members up, carrying {backup_bits} (floor {floor:g}
+                of capacity, judged only where no probe runs from the site).
                 """,
         ),
     ]
