@@ -719,10 +719,10 @@ def services_cases(topo: Topology) -> list[Case]:
 
     def backend_down(device: str) -> dict:
         return fired(
-            {**lb, "device": device},
-            f"{device}: backend marketing has servers down",
-            f"HAProxy health checks on {device} see 3 of 4 servers of backend marketing UP; "
-            "down: hq-web3. The others carry the load.",
+            {**lb, "device": device, "role": "load_balancer", "server": "hq-web3"},
+            f"{device}: server hq-web3 of backend marketing is down",
+            f"HAProxy health checks on {device} see server hq-web3 DOWN; 3 of 4 servers of "
+            "backend marketing UP.",
         )
 
     def unreachable(site: str) -> dict:

@@ -102,28 +102,32 @@ def service_records(topo: Topology, vip) -> list[dict]:
 
 def component_alerts(s: MonitorSettings) -> list[dict]:
     t = s.timing
-    down_servers = evidence(
-        'printf `haproxy_server_status{device="%s", proxy="%s", state="UP"} == 0` '
-        "$labels.device $labels.proxy",
-        "{{ range $i, $s := . }}{{ if $i }}, {{ end }}{{ $s.Labels.server }}{{ end }}",
-        none="none",
-        sort_by="server",
+    up = evidence(
+        'printf `emops:lb_backend_servers_up{device="%s", proxy="%s"}` $labels.device $labels.proxy'
     )
     total = evidence(
         'printf `emops:lb_backend_servers_total{device="%s", proxy="%s"}` '
         "$labels.device $labels.proxy"
     )
     return [
+        # one alert per server a balancer sees down, labelled with it, so it can be routed
+        # and silenced per server; servers in maintenance (draining) are left out
         alert(
             "LoadBalancerBackendDown",
-            "emops:lb_backend_servers_up < emops:lb_backend_servers_total",
+            f"""
+            label_replace(
+              max by ({LB_LABELS}, server) (haproxy_server_status{{state="UP"}}) == 0,
+              "service", "$1", "proxy", "(.*)")
+            unless on (device, proxy, server) (haproxy_server_status{{state="MAINT"}} == 1)
+            """,
             severity="info",
             wait=t.confirm_for,
-            summary="{{ $labels.device }}: backend {{ $labels.proxy }} has servers down",
+            summary="{{ $labels.device }}: server {{ $labels.server }} of backend "
+            "{{ $labels.proxy }} is down",
             description=f"""
-                HAProxy health checks on {{{{ $labels.device }}}} see {{{{ $value }}}} of
-                {total} servers of backend {{{{ $labels.proxy }}}} UP; down: {down_servers}.
-                The others carry the load.
+                HAProxy health checks on {{{{ $labels.device }}}} see server
+                {{{{ $labels.server }}}} DOWN; {up} of {total} servers of backend
+                {{{{ $labels.proxy }}}} UP.
                 """,
         ),
         alert(
