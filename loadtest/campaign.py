@@ -65,6 +65,31 @@ class FaultSpec:
         return self.at_s + self.hold_s
 
 
+FAMILIES = ("link", "member", "device", "daemon", "health")  # what a random draw balances
+
+
+@dataclass(frozen=True)
+class Draw:
+    """How to draw: counts and bounds (campaigns/random.yml `random:`)."""
+
+    seed: int
+    faults: int
+    at_once: int = 1
+    hold_min_s: float = 15.0
+    hold_max_s: float = 30.0
+    settle_s: float = 45.0
+    quiet: int = 4
+    quiet_s: float = 12.0
+    warmup_s: float = 20.0
+    families: tuple[str, ...] = FAMILIES
+
+    @property
+    def worst_case_s(self) -> float:
+        """The longest a plan can take: what the run's duration must cover."""
+        slot = self.hold_max_s + self.settle_s
+        return self.warmup_s + self.faults * slot + self.quiet * (self.quiet_s + self.settle_s)
+
+
 @dataclass(frozen=True)
 class Workers:
     placement: str = "clients"  # twin: one worker per <city>-client namespace
@@ -102,13 +127,16 @@ class Campaign:
     quiet: tuple[tuple[float, float], ...]  # no-fault windows [start, end) in run seconds
     alerts: AlertSources
     scoring: Scoring
+    random: Draw | None = None  # faults drawn from the twin's catalogue per run instead
 
     def matchers_for(self, fault: Fault) -> list[Matcher]:
-        """The default matcher plus those declared for the scheduled fault on that target."""
+        """The default matcher plus those declared for the scheduled fault on that target
+        (a health fault is logged by what it touches, `cpu`, with its name as detail)."""
+        names = {fault.kind, dict(fault.detail).get("fault")}
         declared = [
             m
             for spec in self.faults
-            if (spec.kind, spec.target) == (fault.kind, fault.target)
+            if spec.kind in names and spec.target == fault.target
             for m in spec.detected_by
         ]
         return [*default_matchers(fault), *declared]
@@ -249,8 +277,53 @@ def _windows(r: Reader, raw: object) -> tuple[tuple[float, float], ...]:
     return tuple(windows)
 
 
+def _draw(r: Reader, data: dict) -> Draw | None:
+    """`random:`: faults drawn per run from the twin's catalogue (loadtest/fault_catalogue.py)."""
+    if "random" not in data:
+        return None
+    known = ("seed", "faults", "at_once", "hold", "settle", "quiet", "warmup", "families")
+    d = r.mapping(data["random"], "random", known=known)
+    for key in ("faults", "no_fault_windows"):
+        if key in data:
+            r.problem(
+                key,
+                "is drawn by `random:`",
+                "remove it, or remove `random:` for a fixed schedule",
+                category=Category.CONSISTENCY,
+            )
+    hold = r.mapping(d.get("hold"), "random.hold", known=("min", "max"))
+    quiet = r.mapping(d.get("quiet"), "random.quiet", known=("count", "length"))
+    families = tuple(str(f) for f in r.sequence(d.get("families"), "random.families"))
+    for i, family in enumerate(families):
+        if family not in FAMILIES:
+            r.problem(f"random.families[{i}]", f"{family!r} is not a family", f"one of {FAMILIES}")
+    spec = Draw(
+        seed=int(r.number(d, "seed", "random.seed", None, 0, 2**31, whole=True)),
+        faults=int(r.number(d, "faults", "random.faults", None, 1, 1000, whole=True)),
+        at_once=int(r.number(d, "at_once", "random.at_once", 1, 1, 5, whole=True)),
+        hold_min_s=r.time(hold, "min", "random.hold.min", 15.0),
+        hold_max_s=r.time(hold, "max", "random.hold.max", 30.0),
+        settle_s=r.time(d, "settle", "random.settle", 45.0, zero=True),
+        quiet=int(r.number(quiet, "count", "random.quiet.count", 4, 0, 1000, whole=True)),
+        quiet_s=r.time(quiet, "length", "random.quiet.length", 12.0),
+        warmup_s=r.time(d, "warmup", "random.warmup", 20.0, zero=True),
+        families=families or FAMILIES,
+    )
+    if spec.hold_min_s > spec.hold_max_s:
+        r.problem("random.hold", "min is above max", "e.g. {min: 15s, max: 30s}")
+    return spec
+
+
 def _check_timeline(r: Reader, c: Campaign) -> None:
     """Everything happens inside the run, and quiet windows keep clear of faults."""
+    if c.random is not None and c.random.worst_case_s + c.scoring.grace_s > c.duration_s:
+        r.problem(
+            "duration",
+            f"{c.duration_s:g}s is shorter than the random plan's worst case "
+            f"{c.random.worst_case_s + c.scoring.grace_s:g}s (with the scoring grace)",
+            "lengthen duration, or draw fewer or shorter faults",
+            category=Category.CONSISTENCY,
+        )
     if c.load.stages and c.load.stages[-1].until_s > c.duration_s:
         last = f"load.stages[{len(c.load.stages) - 1}].until"
         r.problem(last, "ends after the run's duration", category=Category.CONSISTENCY)
@@ -288,7 +361,7 @@ def parse_campaign(raw: object, source: str, positions: Positions | None = None)
     r = Reader(source, positions)
     top = (
         "name", "description", "runs", "min_requests", "duration", "target", "load",
-        "workers", "faults", "no_fault_windows", "alerts", "scoring",
+        "workers", "faults", "no_fault_windows", "alerts", "scoring", "random",
     )  # fmt: skip
     data = r.mapping(raw, "", known=top)
     if raw is None or not data:
@@ -343,6 +416,7 @@ def parse_campaign(raw: object, source: str, positions: Positions | None = None)
                 )
             ),
         ),
+        random=_draw(r, data),
     )
     r.checkpoint()
     _check_timeline(r, campaign)

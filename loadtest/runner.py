@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,9 +33,11 @@ from emops.errors import EmopsError
 from emops.files import make_output_dir, write_atomic
 from lab.bringup import read_state
 from lab.faults import Lab
+from lab.services import list_services
 from loadtest import alerts as alert_sources
 from loadtest import safety, stages
 from loadtest.campaign import HEALTH_FAULTS, Campaign, FaultSpec
+from loadtest.fault_catalogue import Catalogue, catalogue, draw, with_plan
 from loadtest.local import local_system, stop_process
 from loadtest.placement import (
     LOOPBACK,
@@ -100,6 +102,7 @@ class RunSetup:
     production: bool = False
     alerts_enabled: bool = True
     run_hook: Callable[[Path], None] | None = None  # tests: called once the processes are up
+    catalogue: Catalogue | None = None  # a random campaign draws each run's faults from it
 
 
 @dataclass
@@ -418,9 +421,25 @@ def twin_setup(campaign: Campaign, target: str | None, production: bool) -> RunS
     else:
         workers = twin_workers(campaign.workers, lab.topo, read_state() or {})
         master = master_host(lab.topo)
-    return RunSetup(
+    setup = RunSetup(
         campaign, url, workers, master, LabInjector(lab), campaign.load.customers, production
     )
+    if campaign.random is not None:
+        running = sorted(lab.plan.namespaces)
+        setup.catalogue = catalogue(lab.topo, {d: list_services(d) for d in running})
+    return setup
+
+
+def for_run(setup: RunSetup, run: int, echo: Echo) -> RunSetup:
+    """The setup of run `run`: a random campaign's faults drawn for it (seed and run
+    number make the draw reproducible), a fixed campaign as it is."""
+    c = setup.campaign
+    if c.random is None or setup.catalogue is None:
+        return setup
+    plan = draw(c.random, setup.catalogue.candidates, run)
+    for f in plan.faults:
+        echo(f"run {run}: {f.at_s:6.1f}s {f.name} (hold {f.hold_s:g}s)")
+    return replace(setup, campaign=with_plan(c, plan))
 
 
 def run_all(setup: RunSetup, runs: int, out_dir: Path, pause_s: float, echo: Echo) -> list[dict]:
@@ -429,7 +448,7 @@ def run_all(setup: RunSetup, runs: int, out_dir: Path, pause_s: float, echo: Ech
         if i > 1 and pause_s:
             time.sleep(pause_s)  # let the last run's alerts clear
         echo(f"run {i}/{runs}: {len(setup.workers) or 'no'} workers -> {setup.target_url}")
-        result = run_once(setup, i, out_dir / f"run-{i:02d}", echo)
+        result = run_once(for_run(setup, i, echo), i, out_dir / f"run-{i:02d}", echo)
         m = result["metrics"]
         echo(
             f"run {i}/{runs}: {m['requests']} requests, {m['failures']} failed, "
@@ -456,6 +475,12 @@ def run_campaign(
 ) -> dict[str, Any]:
     """Every run of the campaign, then campaign.json (runs and mean with 95% interval)."""
     runs = runs or campaign.runs
+    if local and campaign.random is not None:
+        raise EmopsError.of(
+            "--local",
+            f"campaign {campaign.name} draws its faults from the twin",
+            "run it on the twin (without --local)",
+        )
     setup = None if local else twin_setup(campaign, target, production)  # checks, no changes
     if local and target is not None:
         check_target(target, production)  # refused before anything starts
@@ -482,6 +507,7 @@ def run_campaign(
         "summary": summarize(results),
         "pooled": pooled(results),
         "kinds": kind_table(results),
+        "uncovered": list(setup.catalogue.uncovered) if setup and setup.catalogue else [],
     }
     write_atomic(out_dir / "campaign.json", json.dumps(summary, indent=2) + "\n")
     board = dashboard_summary(summary)  # what the KPI dashboard reads

@@ -111,7 +111,8 @@ def default_matchers(fault: Fault) -> list[Matcher]:
 
 
 def _fault_key(entry: Mapping[str, object]) -> tuple:
-    detail = tuple(sorted((k, str(entry[k])) for k in ("member", "daemon") if k in entry))
+    keys = ("member", "daemon", "fault")  # fault: a health fault's name (cpu-high, ...)
+    detail = tuple(sorted((k, str(entry[k])) for k in keys if k in entry))
     return (entry["kind"], entry["target"], detail)
 
 
@@ -197,6 +198,8 @@ def fault_kind(fault: Fault) -> str:
     """The row a fault is scored in: its kind, with the daemon for daemon faults
     (a stopped ospfd and a stopped nginx are detected by different rules)."""
     detail = dict(fault.detail)
+    if "fault" in detail:
+        return detail["fault"]
     if "daemon" in detail:
         return f"{fault.kind} {detail['daemon']}"
     if "member" in detail:
