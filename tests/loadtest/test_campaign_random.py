@@ -3,6 +3,7 @@ and a draw that is reproducible, balanced over kinds and keeps quiet windows cle
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -117,3 +118,17 @@ def test_a_random_campaign_says_what_does_not_fit(extra: str, words: str) -> Non
     with pytest.raises(EmopsError) as caught:
         parse_campaign(yaml.safe_load(text), "r.yml")
     assert words in str(caught.value)
+
+
+def emops(*args: str) -> subprocess.CompletedProcess:
+    argv = [str(ROOT / ".venv" / "bin" / "emops"), *args]
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_the_random_campaign_as_a_user_types_it() -> None:
+    checked = emops("campaign", "check", "random")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    refused = emops("campaign", "run", "random", "--local")
+    assert refused.returncode == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert "draws its faults from the twin" in line and "without --local" in line

@@ -122,3 +122,40 @@ def smoke_campaign(monitored, tmp_path_factory) -> Path:
     )
     assert done.returncode == 0, tail(done.stdout + done.stderr)
     return out
+
+
+# A short random campaign: three faults drawn (fixed seed) from the running twin's whole
+# catalogue, one quiet window among them; the full one is campaigns/random.yml.
+SHORT_RANDOM = {
+    "runs": 1,
+    "min_requests": 100,
+    "duration": "200s",
+    "random": {
+        "seed": 11,
+        "faults": 3,
+        "hold": {"min": "15s", "max": "18s"},
+        "settle": "30s",
+        "quiet": {"count": 1, "length": "10s"},
+        "warmup": "15s",
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def random_campaign(monitored, tmp_path_factory) -> Path:
+    """`emops campaign run FILE` of a short random campaign on the monitored twin."""
+    import yaml
+
+    base = yaml.safe_load((ROOT / "campaigns" / "random.yml").read_text())
+    base.update(SHORT_RANDOM)
+    base["load"]["stages"][-1]["until"] = SHORT_RANDOM["duration"]
+    folder = tmp_path_factory.mktemp("campaigns")
+    path = folder / "random-short.yml"
+    path.write_text(yaml.safe_dump(base))
+    out = folder / "random-twin"
+    argv = [str(ROOT / ".venv" / "bin" / "emops"), "campaign", "run", str(path), "--out", str(out)]
+    done = subprocess.run(
+        argv, cwd=ROOT, env=monitored.env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, tail(done.stdout + done.stderr)
+    return out
