@@ -141,6 +141,11 @@ class AppCollector(Collector):
                 "xact_commit + xact_rollback over all databases (pg_stat_database)",
                 labels=["device"],
             ),
+            "primary": GaugeMetricFamily(
+                "emops_postgres_primary",
+                "1 if the server accepts writes (not in recovery), 0 for a standby",
+                labels=["device"],
+            ),
             "lag": GaugeMetricFamily(
                 "emops_postgres_replication_lag_seconds",
                 "Standby: now - last replayed commit, 0 when all received WAL is replayed",
@@ -189,6 +194,7 @@ def _fill_postgres(device: str, sample: PgSample, families: Mapping[str, Metric]
     for state, count in sorted(sample.connections.items()):
         families["connections"].add_metric([device, state], count)
     families["transactions"].add_metric([device], sample.transactions)
+    families["primary"].add_metric([device], 0.0 if sample.standby else 1.0)
     if sample.lag_s is not None:
         families["lag"].add_metric([device], sample.lag_s)
 

@@ -25,6 +25,9 @@ def lag_of(pair: tuple[Cluster, Standby]) -> Callable[[], float | None]:
         get = collect(runner_for(plan)).get_sample_value
         assert get("emops_postgres_up", {"device": "hq-db2"}) == 1
         assert get(LAG, {"device": "hq-db1"}) is None  # a primary has no replication lag
+        # which server takes writes: what a failover moves
+        assert get("emops_postgres_primary", {"device": "hq-db1"}) == 1
+        assert get("emops_postgres_primary", {"device": "hq-db2"}) == 0
         return get(LAG, {"device": "hq-db2"})
 
     return read

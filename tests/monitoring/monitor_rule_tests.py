@@ -48,6 +48,7 @@ STEPS = 36  # 3 minutes of samples
 FAULT = 12  # the step a fault starts (t = 60 s)
 BEFORE = "50s"
 AFTER = "2m"
+FAILED_OVER = "1m10s"  # 10 s after the fault: inside the 20 s change window
 SNMP = {"job": "emops-snmp", "instance": "127.0.0.1:9610"}
 APP = {"job": "emops-app", "instance": "127.0.0.1:9611"}
 IDLE = 1_250  # bytes per step on an idle link (2 kbit/s of routing chatter)
@@ -332,6 +333,8 @@ def healthy(
                 world.set("haproxy_server_status", labels, const(1 if state == "UP" else 0))
     for db in databases(topo) if "postgres" in parts else []:
         world.set("emops_postgres_up", {**APP, "device": db.device}, const(1))
+        primary = 1 if db.db_role == "primary" else 0
+        world.set("emops_postgres_primary", {**APP, "device": db.device}, const(primary))
         if db.db_role == "standby":
             world.set(
                 "emops_postgres_replication_lag_seconds", {**APP, "device": db.device}, const(0)
@@ -388,6 +391,10 @@ ALL_ALERTS = (
     "ServiceGroupDown",
     "DatabaseDown",
     "DatabaseReplicationLag",
+    "DatabaseFailover",
+    "DatabaseNoPrimary",
+    "DatabaseTwoPrimaries",
+    "DatabaseNoStandby",
     "LatencyBurning",
     "CpuHigh",
     "MemoryHigh",
@@ -973,6 +980,12 @@ def database_cases(topo: Topology) -> list[Case]:
     standby = {"device": "hq-db2", "site": "hq", "role": "db", "severity": "info"}
     primary_down = base.copy()
     primary_down.change("emops_postgres_up", {"device": "hq-db1"}, change(1, 0))
+    primary_down.change("emops_postgres_primary", {"device": "hq-db1"}, missing_from(1))
+    failover = primary_down.copy()  # ... and hq-db2 is promoted in the same poll
+    failover.change("emops_postgres_primary", {"device": "hq-db2"}, change(0, 1))
+    failover.change("emops_postgres_replication_lag_seconds", {"device": "hq-db2"}, missing_from(0))
+    split = base.copy()  # hq-db2 promoted while hq-db1 still takes writes
+    split.change("emops_postgres_primary", {"device": "hq-db2"}, change(0, 1))
     lagging = base.copy()
     lagging.change("emops_postgres_replication_lag_seconds", {"device": "hq-db2"}, change(0, 60))
     slightly = base.copy()
@@ -980,6 +993,7 @@ def database_cases(topo: Topology) -> list[Case]:
     gone = base.copy()  # the standby's PostgreSQL stops: no lag reading, up = 0
     gone.change("emops_postgres_replication_lag_seconds", {"device": "hq-db2"}, missing_from(0))
     gone.change("emops_postgres_up", {"device": "hq-db2"}, change(1, 0))
+    gone.change("emops_postgres_primary", {"device": "hq-db2"}, missing_from(0))
     unreplicated = base.copy()  # PostgreSQL answers but replication is not configured
     unreplicated.change(
         "emops_postgres_replication_lag_seconds", {"device": "hq-db2"}, missing_from(0)
@@ -991,6 +1005,16 @@ def database_cases(topo: Topology) -> list[Case]:
             "standby hq-db2 is missing",
             f"Standby hq-db2 reports no replication (PostgreSQL up: {pg_up}) while the "
             "application collector is up: the primary runs without a copy.",
+        )
+
+    dbs = {"site": "hq", "role": "db"}
+
+    def no_standby(answering: str) -> dict:
+        return fired(
+            dbs | {"severity": "page"},
+            "no database standby: the next failure loses the database",
+            f"No server among hq-db1, hq-db2 replays as a standby (answering: {answering}): "
+            "the primary runs without a copy and nothing is left to take over.",
         )
 
     return [
@@ -1016,6 +1040,68 @@ def database_cases(topo: Topology) -> list[Case]:
                         "users are affected.",
                     ),
                 ),
+                expect(BEFORE, "DatabaseNoPrimary"),
+                expect(
+                    AFTER,
+                    "DatabaseNoPrimary",
+                    fired(
+                        dbs | {"severity": "page"},
+                        "no database server takes writes",
+                        "None of hq-db1, hq-db2 accepts writes (answering: hq-db2 standby): "
+                        "payments, bills and tickets cannot be written until a standby is "
+                        "promoted.",
+                    ),
+                ),
+                expect(AFTER, "DatabaseFailover"),
+                expect(AFTER, "DatabaseTwoPrimaries"),
+            ],
+        ),
+        Case(
+            "the primary stops and the standby is promoted: a failover, no standby left",
+            failover,
+            [
+                expect(BEFORE, "DatabaseFailover"),
+                expect(
+                    FAILED_OVER,
+                    "DatabaseFailover",
+                    fired(
+                        dbs | {"severity": "info"},
+                        "the database primary moved",
+                        "Which of hq-db1, hq-db2 takes writes changed (1 transitions in the "
+                        "last 20s); now: hq-db2 primary.",
+                    ),
+                ),
+                expect(AFTER, "DatabaseNoPrimary"),
+                expect(BEFORE, "DatabaseNoStandby"),
+                expect(
+                    AFTER,
+                    "DatabaseNoStandby",
+                    fired(
+                        dbs | {"severity": "page"},
+                        "no database standby: the next failure loses the database",
+                        "No server among hq-db1, hq-db2 replays as a standby (answering: "
+                        "hq-db2 primary): the primary runs without a copy and nothing is left "
+                        "to take over.",
+                    ),
+                ),
+            ],
+        ),
+        Case(
+            "the standby is promoted while the primary still takes writes: split brain",
+            split,
+            [
+                expect(BEFORE, "DatabaseTwoPrimaries"),
+                expect(
+                    AFTER,
+                    "DatabaseTwoPrimaries",
+                    fired(
+                        dbs | {"severity": "page"},
+                        "2 database servers take writes",
+                        "More than one of hq-db1, hq-db2 accepts writes (hq-db1 primary, hq-db2 "
+                        "primary): split brain, each takes payments the other never sees.",
+                    ),
+                ),
+                expect(AFTER, "DatabaseNoStandby", no_standby("hq-db1 primary, hq-db2 primary")),
             ],
         ),
         Case(
@@ -1039,7 +1125,11 @@ def database_cases(topo: Topology) -> list[Case]:
         Case(
             "the standby's PostgreSQL stops",
             gone,
-            [expect(AFTER, "DatabaseReplicationLag", missing("0"))],
+            [
+                expect(AFTER, "DatabaseReplicationLag", missing("0")),
+                expect(AFTER, "DatabaseNoStandby", no_standby("hq-db1 primary")),
+                expect(AFTER, "DatabaseNoPrimary"),
+            ],
         ),
         Case(
             "the standby answers but does not replicate",
