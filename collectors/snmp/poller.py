@@ -56,7 +56,10 @@ from collectors.snmp.walk import (
 )
 
 log = logging.getLogger(__name__)
-Walked = dict[str, WalkResult | None]  # profile table -> its walk (None: malformed)
+# profile table -> its walk, or why it gave nothing this poll (profile_malformed,
+# profile_error): a reason for emops_snmp_errors_total, never the device's failure
+Walked = dict[str, WalkResult | str]
+TABLE_REASONS = {"malformed": "profile_malformed", "pdu_error": "profile_error"}
 DEADLINE_GRACE = 0.05  # s: the backstop behind the walks' own deadline checks
 SPEED_CEILING = (1 << 32) - 1  # ifSpeed's "faster than I can say": read ifHighSpeed
 BLANK = " \t\x00"  # an ifName of only these is no name
@@ -458,10 +461,12 @@ class Poller:
         memory: RowMemory,
         limits: WalkLimits,
     ) -> Walked:
-        """Profile tables (one, or several empty last poll, in one walk); a table whose
-        values do not fit its MIB (a value out of range, a bad index) gives None: that
-        costs only this table, not the device's poll, so a joint walk that meets one is
-        done again table by table."""
+        """Profile tables (one, or several empty last poll, in one walk). A table whose
+        values do not fit its MIB (a value out of range, a bad index), or that the agent
+        answers with an error status (a vendor subagent behind snmpd's AgentX that did not
+        answer in time gives genErr), gives its reason instead of its walk: that costs only
+        this table, not the device's poll, so a joint walk that meets one is done again
+        table by table."""
         m = self.max_repetitions
         try:
             if len(tables) > 1:
@@ -469,15 +474,15 @@ class Poller:
             (key, table), *_ = tables.items()
             return {key: await walk_table(session, table, memory, m, limits=limits, any_index=True)}
         except SnmpError as exc:
-            if exc.reason != "malformed":
+            if exc.reason not in TABLE_REASONS:
                 raise
             if len(tables) > 1:
                 out: Walked = {}
                 for key, table in tables.items():
                     out.update(await self._walk_own(target, session, {key: table}, memory, limits))
                 return out
-            log.warning("%s: malformed answer: %s", target.device, _detail(exc))
-            return dict.fromkeys(tables)
+            log.warning("%s: %s answer: %s", target.device, exc.reason, _detail(exc))
+            return dict.fromkeys(tables, TABLE_REASONS[exc.reason])
 
     async def _walk_profile(
         self,
@@ -499,15 +504,15 @@ class Poller:
     def _checked(
         session: Session, tasks: Iterable[asyncio.Task[Walked]]
     ) -> tuple[dict[str, Columns], int]:
-        """(table -> columns, values) of the profile's walks. A table whose values did not
-        fit their MIB (None: `_walk_own`) costs only that table: counted as
-        `profile_malformed`, its metrics then reported missing; the device's other data stays."""
+        """(table -> columns, values) of the profile's walks. A table that gave a reason
+        instead (`_walk_own`) costs only that table: the reason is counted, its metrics are
+        then reported missing; the device's other data stays."""
         walked: dict[str, Columns] = {}
         values = 0
         for task in tasks:
             for name, result in task.result().items():  # values held to their MIB as walked
-                if result is None:
-                    session.stats.error("profile_malformed")
+                if isinstance(result, str):
+                    session.stats.error(result)
                     continue
                 walked[name] = result.columns
                 values += result.values

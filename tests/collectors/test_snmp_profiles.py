@@ -7,16 +7,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from hostile_agent import Record
+from hostile_agent import Record, RecordingAgent, parse_request
 from profile_kit import column as indexed
 from profile_kit import load, poll, recorded, replaced, without
 from prometheus_client import CollectorRegistry
-from snmp_fakes import net_snmp_walk, v2c_target
+from snmp_fakes import net_snmp_walk, serve_udp, v2c_target
 
 from collectors.exposition import SnmpCollector
 from collectors.snmp import ber
 from collectors.snmp.agents import AgentFarm
-from collectors.snmp.poller import Poller, PollResult
+from collectors.snmp.poller import Poller, PollResult, Target
 from collectors.snmp.profiles import load_profiles, samples
 from emops.errors import EmopsError
 
@@ -281,3 +281,54 @@ def test_linux_buffers_and_cache_match_net_snmp(farm: AgentFarm) -> None:
         for m in ("emops_memory_buffers_bytes", "emops_memory_cached_bytes")
     )
     assert 0 < used - cache < used
+
+
+class SlowSubagent(RecordingAgent):
+    """snmpd with a vendor subagent behind AgentX that does not answer in time: every
+    request touching the OSPF-MIB subtree gets genErr(5), as net-snmp answers then."""
+
+    SUBTREE = ber.encode_oid("1.3.6.1.2.1.14")
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        request = parse_request(data)
+        if not any(oid.startswith(self.SUBTREE) for oid in request.oids):
+            super().datagram_received(data, addr)
+            return
+        pdu = ber.integer(request.request_id) + ber.integer(5) + ber.integer(1)
+        pdu += ber.tlv(ber.SEQUENCE, b"")
+        message = ber.integer(ber.VERSION_2C) + ber.tlv(ber.OCTET_STRING, request.community)
+        assert self.transport is not None
+        self.transport.sendto(ber.tlv(ber.SEQUENCE, message + ber.tlv(ber.GET_RESPONSE, pdu)), addr)
+
+
+def test_a_subagent_error_costs_its_table_not_the_device() -> None:
+    """The OSPF table answers genErr: only it is lost (profile_error); the device stays up
+    with its interfaces, health and VRRP state, poll after poll (a missed poll would reset
+    every `for:` timer of the device's alerts)."""
+    records = load("huawei_s12700e.snmprec")
+
+    async def run() -> Poller:
+        transport, port = await serve_udp(SlowSubagent(records))
+        target = Target("sw1", "127.0.0.1", port, "2c", "public", site="hq", role="core_switch")
+        poller = Poller([target], timeout=1.0, retries=0)
+        try:
+            for _ in range(3):
+                result = (await poller.poll_all())[0]
+                assert result.up, result.reason
+        finally:
+            poller.close()
+            transport.close()
+        return poller
+
+    poller = asyncio.run(run())
+    registry = CollectorRegistry()
+    registry.register(SnmpCollector(lambda: poller.results))
+    get = registry.get_sample_value
+    assert get("emops_snmp_up", DEVICE) == 1
+    assert get("emops_snmp_errors_total", DEVICE | {"reason": "profile_error"}) >= 3
+    ospf = [m for m in registry.collect() if m.name == "emops_ospf_neighbor_state"]
+    assert not ospf or not ospf[0].samples
+    cpu = next(m for m in registry.collect() if m.name == "emops_cpu_utilization_ratio")
+    assert cpu.samples, "the health tables are still read"
+    missing = DEVICE | {"profile": "huawei_vrp", "group": "cpu"}
+    assert get("emops_snmp_profile_missing", missing) == 0
