@@ -68,6 +68,14 @@ def _db_client(ctx: Context, device: str | None) -> Data | None:
     }
 
 
+BACKEND_SUFFIX = "_web"
+
+
+def backend_name(service: str) -> str:
+    """The HAProxy backend of a service VIP: what its exporter labels `proxy`."""
+    return f"{service}{BACKEND_SUFFIX}"
+
+
 def load_balancer(ctx: Context) -> Data:
     """The service VIPs this balancer shares (keepalived VRRP) and the web backends."""
     if ctx.role != "load_balancer":
@@ -83,6 +91,7 @@ def load_balancer(ctx: Context) -> Data:
             vips.append(
                 {
                     "name": vip.name,
+                    "backend": backend_name(vip.name),
                     "address": str(vip.address),
                     "prefixlen": seg.prefix.prefixlen,
                     "interface": member.interface,

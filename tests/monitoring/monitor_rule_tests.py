@@ -34,6 +34,7 @@ from emops.monitoring.inventory_view import (  # noqa: E402
 )
 from emops.monitoring.render import _Dumper  # noqa: E402
 from emops.structured.context import SERVICE_HEALTH_PATHS  # noqa: E402
+from emops.structured.services import backend_name  # noqa: E402
 from emops.topology import Topology, load_topology  # noqa: E402
 from emops.topology.model import Link  # noqa: E402
 
@@ -329,7 +330,8 @@ def healthy(
         world.set("up", up, const(1))
         for server in webs:
             for state in ("UP", "DOWN", "MAINT"):
-                labels = {**up, "proxy": "marketing", "server": server, "state": state}
+                proxy = backend_name("marketing")  # HAProxy's backend, as the twin names it
+                labels = {**up, "proxy": proxy, "server": server, "state": state}
                 world.set("haproxy_server_status", labels, const(1 if state == "UP" else 0))
     for db in databases(topo) if "postgres" in parts else []:
         world.set("emops_postgres_up", {**APP, "device": db.device}, const(1))
@@ -695,7 +697,7 @@ def probes_fail(world: World, site: str | None = None) -> None:
 
 def services_cases(topo: Topology) -> list[Case]:
     base = healthy(topo, ["hq", "anping"], ["vrrp", "haproxy", "postgres", "probes"])
-    lb = {"severity": "info", "proxy": "marketing", "service": "marketing", "site": "hq"}
+    lb = {"severity": "info", "proxy": "marketing_web", "service": "marketing", "site": "hq"}
     lb |= {"role": "load_balancer"}
 
     web3 = base.copy()  # one web server dies: both balancers' health checks see it
@@ -727,9 +729,9 @@ def services_cases(topo: Topology) -> list[Case]:
     def backend_down(device: str) -> dict:
         return fired(
             {**lb, "device": device, "role": "load_balancer", "server": "hq-web3"},
-            f"{device}: server hq-web3 of backend marketing is down",
+            f"{device}: server hq-web3 of backend marketing_web is down",
             f"HAProxy health checks on {device} see server hq-web3 DOWN; 3 of 4 servers of "
-            "backend marketing UP.",
+            "backend marketing_web UP.",
         )
 
     def unreachable(site: str) -> dict:

@@ -251,7 +251,7 @@ def test_load_balancer_failover_raises_vrrp_change_not_service_down(prom, lab):
         ("overheat", "hq-core1", "TemperatureHigh", 15),
         ("psu-fail", "anping-wan", "PowerSupplyFailed", 15),
         ("optics-degrade", "hq-wan-private", "OpticalPowerOutOfRange", 15),
-        ("cpu-high", "hq-core2", "CpuHigh", 75),  # waits health_for (1 m): one burst is no fault
+        ("cpu-high", "hq-core2", "CpuHigh", 90),  # waits health_for (1 m): one burst is no fault
     ],
 )
 def test_a_health_fault_raises_exactly_its_alert(prom, lab, fault, device, alert, wait):

@@ -13,6 +13,7 @@ from emops.monitoring.inventory_view import databases, service_vips
 from emops.monitoring.promql import camel, devices_selector, evidence, literal, quote, selector
 from emops.monitoring.rules.constructors import alert, record, rule_group
 from emops.monitoring.settings import MonitorSettings
+from emops.structured.services import BACKEND_SUFFIX, backend_name
 from emops.topology import Topology
 
 LB_LABELS = "device, site, role, proxy"
@@ -36,7 +37,7 @@ def load_balancer_records() -> list[dict]:
             f"""
             label_replace(
               sum by ({LB_LABELS}) (haproxy_server_status{{state="UP"}}),
-              "service", "$1", "proxy", "(.*)")
+              "service", "$1", "proxy", "(.*){BACKEND_SUFFIX}")
             """,
         ),
         # Servers in maintenance are left out on purpose: draining is not a fault.
@@ -45,7 +46,7 @@ def load_balancer_records() -> list[dict]:
             f"""
             label_replace(
               count by ({LB_LABELS}) (haproxy_server_status{{state="MAINT"}} == 0),
-              "service", "$1", "proxy", "(.*)")
+              "service", "$1", "proxy", "(.*){BACKEND_SUFFIX}")
             """,
         ),
     ]
@@ -80,7 +81,7 @@ def service_records(topo: Topology, vip) -> list[dict]:
             "emops:service_lb_backends_up",
             f"""
             max(
-              emops:lb_backend_servers_up{{proxy={quote(vip.service)}}}
+              emops:lb_backend_servers_up{{proxy={quote(backend_name(vip.service))}}}
               * on (device) group_left () (max by (device) ({master}) == 1)
             )
             or vector(0)
@@ -117,7 +118,7 @@ def component_alerts(s: MonitorSettings) -> list[dict]:
             f"""
             label_replace(
               max by ({LB_LABELS}, server) (haproxy_server_status{{state="UP"}}) == 0,
-              "service", "$1", "proxy", "(.*)")
+              "service", "$1", "proxy", "(.*){BACKEND_SUFFIX}")
             unless on (device, proxy, server) (haproxy_server_status{{state="MAINT"}} == 1)
             """,
             severity="info",
