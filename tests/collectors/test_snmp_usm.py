@@ -186,7 +186,11 @@ def start_rebootable(directory: Path, port: int) -> Agent:
     argv = [snmpd, "-f", "-Lf", str(directory / "snmpd.log"), f"udp:127.0.0.1:{port}"]
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     agent = Agent(port, directory, process)
-    wait_ready([agent])
+    try:
+        wait_ready([agent])
+    except BaseException:
+        agent.stop()  # never leave an agent behind that no test will stop
+        raise
     return agent
 
 
